@@ -1,0 +1,32 @@
+#!/bin/sh
+# deps.sh: make sure the Debian packages syncpipe needs to build and test
+# are installed.  As root, installs the missing ones; otherwise prints the
+# command to run and fails.
+set -eu
+
+PACKAGES="build-essential pkg-config libssl-dev zlib1g-dev libsasl2-dev
+libsasl2-modules sasl2-bin bats mandoc xz-utils openssl"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps.sh: dpkg-query not found; install by hand:" \
+	    $PACKAGES >&2
+	exit 0
+fi
+
+missing=
+for p in $PACKAGES; do
+	st=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null) || st=
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages; as root, run:" >&2
+	echo "apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

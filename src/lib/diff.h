@@ -1,0 +1,46 @@
+/*
+ * diff: compares the master's and the replica's state of named objects and
+ * writes the changes that make the replica equal to the master.
+ *
+ * The rules, per mailbox (matched by name):
+ * - only on the master: create it with the same GUID and UIDVALIDITY, add
+ *   every message with its UID;
+ * - only on the replica: delete it, naming the GUID and UIDVALIDITY seen;
+ * - different UIDVALIDITY: the master's mailbox replaces the replica's (the
+ *   replica keeps the old one aside);
+ * - same UIDVALIDITY: messages only on the master are added; replica
+ *   messages below the master's next UID that the master no longer has are
+ *   expunged; a UID held by different messages on the two sides, or a
+ *   replica message at or above the master's next UID, is a conflict:
+ *   reported, never deleted; different flags or keywords are set.
+ * Per user: subscriptions and Sieve scripts (by content) and the active one.
+ */
+#ifndef SP_DIFF_H
+#define SP_DIFF_H
+
+#include "store.h"
+#include "stream.h"
+
+struct diff_stats {
+	unsigned long	mailboxes;	/* mailboxes compared */
+	unsigned long	changes;	/* records written */
+	unsigned long	conflicts;
+	unsigned long	adds;
+	uint64_t	add_bytes;
+};
+
+struct differ {
+	struct store	*master;
+	struct store	*replica;
+	struct swriter	*out;
+	struct diff_stats st;
+};
+
+int	diff_mailbox(struct differ *d, const char *name);
+int	diff_subs(struct differ *d, const char *userid);
+int	diff_sieve(struct differ *d, const char *userid);
+/* Everything of a user: all mailboxes on either side, subscriptions and
+ * Sieve; a user gone from the master is deleted on the replica. */
+int	diff_user(struct differ *d, const char *userid);
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * sync-diff: compare master and replica for the objects named by sync log
+ * entries (or every user) and print the change list that makes the replica
+ * equal to the master.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "names.h"
+#include "synclog.h"
+
+/* The objects a run compares, each list sorted and unique at the end. */
+struct selection {
+	struct strvec	users;		/* everything of these users */
+	struct strvec	mailboxes;
+	struct strvec	sieve;		/* users whose scripts to compare */
+	struct strvec	subs;		/* users whose subscriptions to compare */
+	int		all;
+	int		status;		/* worst of the bad names seen */
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: sync-diff [-aqvV] [--exit-code] [-u user] "
+	    "[-m mailbox] [--syslog] master replica\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	printf("\n"
+	    "Reads sync log entries on stdin and prints the change list that\n"
+	    "makes the replica equal to the master for the objects they name.\n"
+	    "\n"
+	    "  -a, --all           compare every user of both stores\n"
+	    "  -u, --user USER     compare this user (repeatable)\n"
+	    "  -m, --mailbox NAME  compare this mailbox (repeatable)\n"
+	    "      --exit-code     exit 1 if there are differences\n"
+	    "  -v, --verbose       say more; -q, --quiet: errors only\n"
+	    "      --syslog        log to syslog instead of stderr\n"
+	    "  -h, --help          this text; -V, --version: the version\n");
+}
+
+static int
+bad_name(struct selection *sel, const char *where, const char *name,
+    const char *why)
+{
+	sp_err("%s: refusing name \"%s\": %s", where, name, why);
+	sel->status = sp_status_worst(sel->status, EX_DATAERR);
+	return -1;
+}
+
+static void
+select_user(struct selection *sel, struct strvec *into, const char *userid,
+    const char *where)
+{
+	const char *why;
+	char *home = userid_home(userid, &why);
+
+	if (home == NULL) {
+		bad_name(sel, where, userid, why);
+		return;
+	}
+	free(home);
+	sv_push(into, userid);
+}
+
+static void
+select_mailbox(struct selection *sel, const char *name, const char *where)
+{
+	struct mbname mb;
+	const char *why;
+	char *owner;
+
+	if (mbname_parse(name, &mb, &why) != 0) {
+		if (strncmp(name, "user.", 5) == 0 || strchr(name, '!'))
+			bad_name(sel, where, name, why);
+		else
+			sp_debug("%s: skipping \"%s\": not a user's mailbox",
+			    where, name);
+		return;
+	}
+	if (mb.folder != NULL && strcmp(mb.folder, "#sieve") == 0) {
+		/* Cyrus keeps a user's Sieve scripts in this mailbox. */
+		owner = userid_make(mb.user, mb.domain);
+		sv_push_owned(&sel->sieve, owner);
+	} else
+		sv_push(&sel->mailboxes, name);
+	mbname_free(&mb);
+}
+
+static void
+select_entry(struct selection *sel, const struct entry *e, const char *where)
+{
+	switch (e->type) {
+	case E_USER:
+	case E_UNUSER:
+		select_user(sel, &sel->users, e->arg1, where);
+		break;
+	case E_META:
+	case E_SIEVE:
+		select_user(sel, &sel->sieve, e->arg1, where);
+		break;
+	case E_SUB:
+	case E_UNSUB:
+		select_user(sel, &sel->subs, e->arg1, where);
+		break;
+	case E_MAILBOX:
+	case E_APPEND:
+	case E_UNMAILBOX:
+		select_mailbox(sel, e->arg1, where);
+		break;
+	case E_DOUBLEMAILBOX:
+	case E_RENAME:
+		select_mailbox(sel, e->arg1, where);
+		select_mailbox(sel, e->arg2, where);
+		break;
+	case E_QUOTA:
+	case E_ANNOTATION:
+	case E_SEEN:
+	default:
+		sp_debug("%s: %s: nothing to replicate in a Maildir store",
+		    where, entry_type_name(e->type));
+		break;
+	}
+}
+
+static int
+read_entries(struct selection *sel)
+{
+	struct entry_reader r;
+	struct entry e;
+	char where[64];
+	int got, st = 0;
+
+	entry_reader_init(&r, stdin, "stdin");
+	while ((got = entry_reader_next(&r, &e, &st)) == 1) {
+		snprintf(where, sizeof(where), "stdin:%lu", r.lineno);
+		select_entry(sel, &e, where);
+		entry_free(&e);
+	}
+	if (r.bad_lines > 0)
+		sel->status = sp_status_worst(sel->status, EX_DATAERR);
+	entry_reader_free(&r);
+	return got < 0 ? st : 0;
+}
+
+/* Drops the objects covered by a whole-user comparison. */
+static void
+prune(struct strvec *sv, const struct strvec *users, int mailboxes)
+{
+	size_t i, n = 0;
+	char *owner;
+
+	for (i = 0; i < sv->n; i++) {
+		owner = mailboxes ? mbox_owner(sv->v[i]) : xstrdup(sv->v[i]);
+		if (owner != NULL && sv_contains(users, owner))
+			free(sv->v[i]);
+		else
+			sv->v[n++] = sv->v[i];
+		free(owner);
+	}
+	sv->n = n;
+}
+
+static int
+compare(struct differ *d, struct selection *sel)
+{
+	size_t i;
+	int st = 0;
+
+	sv_sort_uniq(&sel->users);
+	sv_sort_uniq(&sel->mailboxes);
+	sv_sort_uniq(&sel->sieve);
+	sv_sort_uniq(&sel->subs);
+	prune(&sel->mailboxes, &sel->users, 1);
+	prune(&sel->sieve, &sel->users, 0);
+	prune(&sel->subs, &sel->users, 0);
+	for (i = 0; st == 0 && i < sel->users.n; i++)
+		st = diff_user(d, sel->users.v[i]);
+	for (i = 0; st == 0 && i < sel->mailboxes.n; i++)
+		st = diff_mailbox(d, sel->mailboxes.v[i]);
+	for (i = 0; st == 0 && i < sel->subs.n; i++)
+		st = diff_subs(d, sel->subs.v[i]);
+	for (i = 0; st == 0 && i < sel->sieve.n; i++)
+		st = diff_sieve(d, sel->sieve.v[i]);
+	return st;
+}
+
+static int
+list_all(struct selection *sel, struct store *m, struct store *r)
+{
+	int st;
+
+	if ((st = store_list_users(m, &sel->users)) != 0)
+		return st;
+	return store_list_users(r, &sel->users);
+}
+
+static void
+selection_free(struct selection *sel)
+{
+	sv_free(&sel->users);
+	sv_free(&sel->mailboxes);
+	sv_free(&sel->sieve);
+	sv_free(&sel->subs);
+}
+
+static int
+run(const char *mroot, const char *rroot, struct selection *sel, int excode)
+{
+	struct store master, replica;
+	struct swriter out;
+	struct differ d;
+	double t0 = now_mono();
+	int st;
+
+	if ((st = store_open(&master, mroot, 0)) != 0)
+		return st;
+	if (master.absent) {
+		sp_err("%s: master store not found", mroot);
+		store_close(&master);
+		return EX_NOINPUT;
+	}
+	if ((st = store_open(&replica, rroot, STORE_RDONLY)) != 0) {
+		store_close(&master);
+		return st;
+	}
+	if (sel->all)
+		st = list_all(sel, &master, &replica);
+	else if (sel->users.n + sel->mailboxes.n == 0)
+		st = read_entries(sel);
+	memset(&d, 0, sizeof(d));
+	d.master = &master;
+	d.replica = &replica;
+	d.out = &out;
+	if (st == 0 && (st = sw_begin(&out, stdout, SK_CHANGES)) == 0) {
+		st = compare(&d, sel);
+		if (st == 0)
+			st = sw_end(&out);
+		sw_free(&out);
+	}
+	sp_debug("compared %lu mailboxes: %lu changes, %lu conflicts, "
+	    "%.2fs", d.st.mailboxes, d.st.changes, d.st.conflicts,
+	    now_mono() - t0);
+	store_close(&master);
+	store_close(&replica);
+	st = sp_status_worst(st, sel->status);
+	if (st == 0 && excode && d.st.changes > 0)
+		st = SP_EX_DIFF;
+	return st;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "all",	no_argument,		NULL, 'a' },
+		{ "user",	required_argument,	NULL, 'u' },
+		{ "mailbox",	required_argument,	NULL, 'm' },
+		{ "exit-code",	no_argument,		NULL, 'x' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "syslog",	no_argument,		NULL, 'S' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct selection sel;
+	int c, excode = 0, st;
+
+	sp_init(argv[0]);
+	memset(&sel, 0, sizeof(sel));
+	while ((c = getopt_long(argc, argv, "au:m:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': sel.all = 1; break;
+		case 'u': select_user(&sel, &sel.users, optarg, "--user"); break;
+		case 'm': select_mailbox(&sel, optarg, "--mailbox"); break;
+		case 'x': excode = 1; break;
+		case 'v': sp_verbosity++; break;
+		case 'q': sp_verbosity = 0; break;
+		case 'S': sp_use_syslog(); break;
+		case 'h': help(); return 0;
+		case 'V': sp_print_version(); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (sel.status != 0)
+		return sel.status;
+	sp_catch_signals();
+	st = run(argv[optind], argv[optind + 1], &sel, excode);
+	selection_free(&sel);
+	return st;
+}
