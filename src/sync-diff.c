@@ -26,7 +26,9 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: sync-diff [-aqvV] [--exit-code] [-u user] "
-	    "[-m mailbox] [--syslog] master replica\n");
+	    "[-m mailbox]\n"
+	    "                 [--split-brain rescue|report] [--syslog] "
+	    "master replica\n");
 }
 
 static void
@@ -41,6 +43,8 @@ help(void)
 	    "  -u, --user USER     compare this user (repeatable)\n"
 	    "  -m, --mailbox NAME  compare this mailbox (repeatable)\n"
 	    "      --exit-code     exit 1 if there are differences\n"
+	    "      --split-brain P rescue (the default: copy replica-only\n"
+	    "                      messages to the master) or report them\n"
 	    "  -v, --verbose       say more; -q, --quiet: errors only\n"
 	    "      --syslog        log to syslog instead of stderr\n"
 	    "  -h, --help          this text; -V, --version: the version\n");
@@ -168,9 +172,32 @@ prune(struct strvec *sv, const struct strvec *users, int mailboxes)
 	sv->n = n;
 }
 
+/* The named mailboxes of one owner, compared together so that renames and
+ * copies between them are recognised. */
+static int
+compare_owner(struct differ *d, const struct strvec *mailboxes,
+    const char *owner)
+{
+	struct strvec mine = STRVEC_INIT;
+	size_t i;
+	char *o;
+	int st;
+
+	for (i = 0; i < mailboxes->n; i++) {
+		o = mbox_owner(mailboxes->v[i]);
+		if (o != NULL && strcmp(o, owner) == 0)
+			sv_push(&mine, mailboxes->v[i]);
+		free(o);
+	}
+	st = diff_mailboxes(d, &mine);
+	sv_free(&mine);
+	return st;
+}
+
 static int
 compare(struct differ *d, struct selection *sel)
 {
+	struct strvec owners = STRVEC_INIT;
 	size_t i;
 	int st = 0;
 
@@ -183,8 +210,12 @@ compare(struct differ *d, struct selection *sel)
 	prune(&sel->subs, &sel->users, 0);
 	for (i = 0; st == 0 && i < sel->users.n; i++)
 		st = diff_user(d, sel->users.v[i]);
-	for (i = 0; st == 0 && i < sel->mailboxes.n; i++)
-		st = diff_mailbox(d, sel->mailboxes.v[i]);
+	for (i = 0; i < sel->mailboxes.n; i++)
+		sv_push_owned(&owners, mbox_owner(sel->mailboxes.v[i]));
+	sv_sort_uniq(&owners);
+	for (i = 0; st == 0 && i < owners.n; i++)
+		st = compare_owner(d, &sel->mailboxes, owners.v[i]);
+	sv_free(&owners);
 	for (i = 0; st == 0 && i < sel->subs.n; i++)
 		st = diff_subs(d, sel->subs.v[i]);
 	for (i = 0; st == 0 && i < sel->sieve.n; i++)
@@ -212,7 +243,8 @@ selection_free(struct selection *sel)
 }
 
 static int
-run(const char *mroot, const char *rroot, struct selection *sel, int excode)
+run(const char *mroot, const char *rroot, struct selection *sel, int excode,
+    int rescue)
 {
 	struct store master, replica;
 	struct swriter out;
@@ -239,15 +271,17 @@ run(const char *mroot, const char *rroot, struct selection *sel, int excode)
 	d.master = &master;
 	d.replica = &replica;
 	d.out = &out;
+	d.rescue = rescue;
 	if (st == 0 && (st = sw_begin(&out, stdout, SK_CHANGES)) == 0) {
 		st = compare(&d, sel);
 		if (st == 0)
 			st = sw_end(&out);
 		sw_free(&out);
 	}
-	sp_debug("compared %lu mailboxes: %lu changes, %lu conflicts, "
-	    "%.2fs", d.st.mailboxes, d.st.changes, d.st.conflicts,
-	    now_mono() - t0);
+	sp_debug("compared %lu mailboxes: %lu changes (%lu adds, %lu copies, "
+	    "%lu renames), %lu conflicts, %lu rescued, %.2fs",
+	    d.st.mailboxes, d.st.changes, d.st.adds, d.st.copies,
+	    d.st.renames, d.st.conflicts, d.st.rescued, now_mono() - t0);
 	store_close(&master);
 	store_close(&replica);
 	st = sp_status_worst(st, sel->status);
@@ -264,6 +298,7 @@ main(int argc, char *argv[])
 		{ "user",	required_argument,	NULL, 'u' },
 		{ "mailbox",	required_argument,	NULL, 'm' },
 		{ "exit-code",	no_argument,		NULL, 'x' },
+		{ "split-brain", required_argument,	NULL, 'B' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "syslog",	no_argument,		NULL, 'S' },
@@ -272,7 +307,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct selection sel;
-	int c, excode = 0, st;
+	int c, excode = 0, rescue = 1, st;
 
 	sp_init(argv[0]);
 	memset(&sel, 0, sizeof(sel));
@@ -282,6 +317,15 @@ main(int argc, char *argv[])
 		case 'u': select_user(&sel, &sel.users, optarg, "--user"); break;
 		case 'm': select_mailbox(&sel, optarg, "--mailbox"); break;
 		case 'x': excode = 1; break;
+		case 'B':
+			if (strcmp(optarg, "rescue") != 0 &&
+			    strcmp(optarg, "report") != 0) {
+				sp_err("--split-brain: rescue or report, not "
+				    "\"%s\"", optarg);
+				return EX_USAGE;
+			}
+			rescue = strcmp(optarg, "rescue") == 0;
+			break;
 		case 'v': sp_verbosity++; break;
 		case 'q': sp_verbosity = 0; break;
 		case 'S': sp_use_syslog(); break;
@@ -297,7 +341,7 @@ main(int argc, char *argv[])
 	if (sel.status != 0)
 		return sel.status;
 	sp_catch_signals();
-	st = run(argv[optind], argv[optind + 1], &sel, excode);
+	st = run(argv[optind], argv[optind + 1], &sel, excode, rescue);
 	selection_free(&sel);
 	return st;
 }

@@ -132,7 +132,7 @@ check_guid(struct sreader *r, const char *s, int dash_ok)
 	return sr_bad(r, "bad mailbox GUID \"%s\"", s);
 }
 
-/* Checks the fields of one message record (ADD, FLAGS, EXPUNGE). */
+/* Checks the fields of one message record (ADD, COPY, FLAGS, EXPUNGE). */
 static int
 check_message(struct sreader *r, const struct record *rec)
 {
@@ -144,10 +144,14 @@ check_message(struct sreader *r, const struct record *rec)
 		st = sr_bad(r, "%s: UID 0", rec->w[0]);
 	if (st == 0)
 		st = check_file_name(r, "message name", rec->w[3]);
-	if (st == 0 && rec->type == R_ADD)
+	if (st == 0 && (rec->type == R_ADD || rec->type == R_COPY))
 		st = check_size_time(r, rec, 5, 4);
-	if (st == 0 && rec->type == R_ADD)
+	if (st == 0 && (rec->type == R_ADD || rec->type == R_COPY))
 		st = check_flags(r, rec->w[6]);
+	if (st == 0 && rec->type == R_COPY &&
+	    (st = check_mailbox_name(r, rec->w[7])) == 0 &&
+	    (st = check_numbers(r, rec, 8, 8)) == 0)
+		st = check_file_name(r, "message name", rec->w[9]);
 	if (st == 0 && rec->type == R_FLAGS)
 		st = check_flags(r, rec->w[4]);
 	return st;
@@ -174,7 +178,14 @@ check_record(struct sreader *r, const struct record *rec)
 		return st;
 	case R_CONFLICT:
 		return check_mailbox_name(r, rec->w[1]);
+	case R_RENAME:
+		if ((st = check_mailbox_name(r, rec->w[1])) == 0 &&
+		    (st = check_mailbox_name(r, rec->w[2])) == 0 &&
+		    (st = check_guid(r, rec->w[3], 0)) == 0)
+			st = check_numbers(r, rec, 4, 4);
+		return st;
 	case R_ADD:
+	case R_COPY:
 	case R_FLAGS:
 	case R_EXPUNGE:
 		return check_message(r, rec);
@@ -227,6 +238,56 @@ stage_body(struct applier *a, struct sreader *r, struct change *c,
 	return st;
 }
 
+/*
+ * Stages a copy of a message the replica already holds, for a COPY record.
+ * This happens while the bundle is read, before any change is made, so a
+ * message moved on the master is still at its old place here.  A source
+ * that is gone or not what the record says leaves c->staged NULL: the
+ * record is refused when applied.
+ */
+static int
+stage_copy(struct applier *a, struct change *c)
+{
+	struct msg found;
+	const char *dir;
+	uint64_t size;
+	uint32_t uid;
+	char buf[65536];
+	ssize_t n = 0;
+	int in = -1, out = -1, st;
+
+	memset(&found, 0, sizeof(found));
+	parse_u64(c->w[5], &size);
+	parse_u32(c->w[8], &uid);
+	st = store_open_msg(&a->store, c->w[7], c->w[9], &in, &found);
+	if (st == EX_NOINPUT || (st == 0 && (found.size != size ||
+	    (found.uid != 0 && found.uid != uid)))) {
+		st = 0;
+		goto out;
+	}
+	if (st != 0 || (st = store_stage_dir(&a->store, &dir)) != 0)
+		goto out;
+	c->staged = xasprintf("%s/%lu", dir, a->staged++);
+	out = open(c->staged, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	while (out >= 0 && (n = read_full(in, buf, sizeof(buf))) > 0)
+		if (write_all(out, buf, n) != 0)
+			break;
+	if (out < 0 || n != 0 || fsync(out) != 0) {
+		sp_syserr("%s", c->staged);
+		st = sp_errno_status(errno);
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(found.base);
+	free(found.file);
+	sv_free(&found.keywords);
+	return st;
+}
+
 static int
 read_bundle(struct applier *a, FILE *fp)
 {
@@ -257,6 +318,9 @@ read_bundle(struct applier *a, FILE *fp)
 		}
 	}
 	st = got < 0 ? r.status : 0;
+	for (i = 0; st == 0 && (size_t)i < a->nch; i++)
+		if (a->ch[i].type == R_COPY)
+			st = stage_copy(a, &a->ch[i]);
 out:
 	if (st != 0)
 		sp_err("%s: bundle refused, the store was not changed",
@@ -356,10 +420,12 @@ apply_add(struct applier *a, struct mbtx *tx, struct change *c)
 
 	parse_u32(c->w[2], &uid);
 	parse_i64(c->w[4], &mtime);
-	keywords_of(c, 7, &kw);
+	keywords_of(c, c->type == R_COPY ? 10 : 7, &kw);
 	m = mailbox_find_uid(mbtx_mailbox(tx), uid);
 	if (m != NULL && strcmp(m->base, c->w[3]) != 0)
 		refuse(a, c, "the UID holds another message on the replica");
+	else if (m == NULL && c->staged == NULL)
+		refuse(a, c, "the message to copy is not on the replica");
 	else if (m != NULL)
 		st = mbtx_set_flags(tx, uid, c->w[6], &kw);
 	else
@@ -413,7 +479,8 @@ mailbox_span(const struct applier *a, size_t i)
 	const char *name = a->ch[i].w[1];
 
 	for (i++; i < a->nch; i++) {
-		if (a->ch[i].type != R_ADD && a->ch[i].type != R_FLAGS &&
+		if (a->ch[i].type != R_ADD && a->ch[i].type != R_COPY &&
+		    a->ch[i].type != R_FLAGS &&
 		    a->ch[i].type != R_EXPUNGE)
 			break;
 		if (strcmp(a->ch[i].w[1], name) != 0)
@@ -437,7 +504,7 @@ apply_mailbox(struct applier *a, size_t i, size_t end)
 	}
 	for (i++; st == 0 && i < end; i++) {
 		c = &a->ch[i];
-		if (c->type == R_ADD)
+		if (c->type == R_ADD || c->type == R_COPY)
 			st = apply_add(a, tx, c);
 		else if (c->type == R_FLAGS)
 			st = apply_flags(a, tx, c);
@@ -531,6 +598,17 @@ apply_other(struct applier *a, struct change *c)
 			    strcmp(c->w[2], "-") ? c->w[2] : "", uv, 0);
 		if (st == EX_TEMPFAIL) {
 			refuse(a, c, "another mailbox now holds the name");
+			st = 0;
+		}
+		return st;
+	case R_RENAME:
+		parse_u32(c->w[4], &uv);
+		if ((st = emit(a, "RENAME", c->w[1], c->w[2])) != 0)
+			return st;
+		st = store_rename_mailbox(&a->store, c->w[1], c->w[2], c->w[3],
+		    uv);
+		if (st == EX_TEMPFAIL) {
+			refuse(a, c, "not the mailbox the change list saw");
 			st = 0;
 		}
 		return st;

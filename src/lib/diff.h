@@ -10,9 +10,13 @@
  *   replica keeps the old one aside);
  * - same UIDVALIDITY: messages only on the master are added; replica
  *   messages below the master's next UID that the master no longer has are
- *   expunged; a UID held by different messages on the two sides, or a
- *   replica message at or above the master's next UID, is a conflict:
- *   reported, never deleted; different flags or keywords are set.
+ *   expunged; different flags or keywords are set.  A replica message the
+ *   master never numbered (at or above the master's next UID, or under a
+ *   UID the master gave to another message) is split brain: with rescue it
+ *   is copied to the master first and gets a UID there, otherwise it is
+ *   reported as a conflict; it is never deleted.
+ * - a master mailbox whose GUID a replica mailbox of another name has is a
+ *   rename; a message the replica already holds elsewhere is copied there.
  * Per user: subscriptions and Sieve scripts (by content) and the active one.
  */
 #ifndef SP_DIFF_H
@@ -26,6 +30,9 @@ struct diff_stats {
 	unsigned long	changes;	/* records written */
 	unsigned long	conflicts;
 	unsigned long	adds;
+	unsigned long	copies;		/* adds served by the replica's bodies */
+	unsigned long	renames;
+	unsigned long	rescued;	/* replica-only messages saved */
 	uint64_t	add_bytes;
 };
 
@@ -33,9 +40,13 @@ struct differ {
 	struct store	*master;
 	struct store	*replica;
 	struct swriter	*out;
+	int		 rescue;	/* copy split-brain orphans to master */
 	struct diff_stats st;
 };
 
+/* Mailboxes of one user (the names sorted, unique): renames are found by
+ * GUID among them, and copies by content among the replica's. */
+int	diff_mailboxes(struct differ *d, const struct strvec *names);
 int	diff_mailbox(struct differ *d, const char *name);
 int	diff_subs(struct differ *d, const char *userid);
 int	diff_sieve(struct differ *d, const char *userid);

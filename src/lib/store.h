@@ -135,6 +135,11 @@ void	store_unstage(struct store *st);
  * already gone.  With keep, it is moved to .syncpipe/attic/ instead. */
 int	store_delete_mailbox(struct store *st, const char *name,
 	    const char *guid, uint32_t uidvalidity, int keep);
+/* Renames a folder of a user to another folder name of the same user, if
+ * it still has the GUID and UIDVALIDITY expected; 0 if it was renamed
+ * already, EX_TEMPFAIL (reported) if another mailbox is in the way. */
+int	store_rename_mailbox(struct store *st, const char *from,
+	    const char *to, const char *guid, uint32_t uidvalidity);
 /* Deletes a user's home (mail, scripts, subscriptions). */
 int	store_delete_user(struct store *st, const char *userid);
 

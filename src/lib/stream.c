@@ -13,7 +13,7 @@ static const char *const kind_names[] = { "changes", "bundle" };
 
 static const char *const rec_names[R_NTYPES] = {
 	"MAILBOX", "ADD", "FLAGS", "EXPUNGE", "UNMAILBOX", "SUBS", "SIEVE",
-	"UNSIEVE", "ACTIVE", "UNUSER", "CONFLICT",
+	"UNSIEVE", "ACTIVE", "UNUSER", "CONFLICT", "RENAME", "COPY",
 };
 
 /* Fewest and most words (type word included) of each record type. */
@@ -23,7 +23,8 @@ static const struct { int min, max; } rec_arity[R_NTYPES] = {
 	[R_UNMAILBOX] = { 4, 4 },	[R_SUBS] = { 2, WORDS_MAX },
 	[R_SIEVE] = { 5, 5 },		[R_UNSIEVE] = { 3, 3 },
 	[R_ACTIVE] = { 2, 3 },		[R_UNUSER] = { 2, 2 },
-	[R_CONFLICT] = { 4, 4 },
+	[R_CONFLICT] = { 4, 4 },	[R_RENAME] = { 5, 5 },
+	[R_COPY] = { 10, WORDS_MAX },
 };
 
 const char *

@@ -28,8 +28,12 @@
  *   ACTIVE   u [name]
  *   UNUSER   u
  *   CONFLICT m uid what            (reported, never acted upon)
+ *   RENAME   m1 m2 guid uidvalidity
+ *   COPY     m uid base mtime size flags src-m src-uid src-base [keyword...]
  *
- * ADD, FLAGS and EXPUNGE apply to the mailbox of the MAILBOX record before
+ * COPY adds a message whose bytes the replica already holds as message
+ * src-uid (base src-base) of mailbox src-m; it carries no body.
+ * ADD, COPY, FLAGS and EXPUNGE apply to the mailbox of the MAILBOX record before
  * them, which says what the replica is expected to hold ("-" and 0 for no
  * mailbox).  flags is a sorted subset of "DFPRST", written "" when empty.
  */
@@ -52,7 +56,7 @@ enum stream_kind { SK_CHANGES, SK_BUNDLE };
 
 enum rec_type {
 	R_MAILBOX, R_ADD, R_FLAGS, R_EXPUNGE, R_UNMAILBOX, R_SUBS, R_SIEVE,
-	R_UNSIEVE, R_ACTIVE, R_UNUSER, R_CONFLICT,
+	R_UNSIEVE, R_ACTIVE, R_UNUSER, R_CONFLICT, R_RENAME, R_COPY,
 	R_NTYPES
 };
 
