@@ -308,8 +308,9 @@ mbstate_assign(struct mbstate *s, int *changed)
 		return 0;
 	if ((st = uidlist_new_identity(&s->ul)) != 0)
 		return st;
-	qsort(s->mb.msgs + first, s->mb.nmsgs - first, sizeof(*s->mb.msgs),
-	    cmp_new_msg);
+	if (s->mb.nmsgs > first)
+		qsort(s->mb.msgs + first, s->mb.nmsgs - first,
+		    sizeof(*s->mb.msgs), cmp_new_msg);
 	for (i = first; i < s->mb.nmsgs; i++) {
 		if (s->ul.nextuid == UINT32_MAX) {
 			sp_err("%s: out of UIDs", s->mb.name);
