@@ -29,7 +29,7 @@ state() {
 		[[ "$output" == *"bundle refused, the store was not changed"* ]]
 		[ "$(state)" = "$before" ]
 	done
-	[ -z "$(find "$R/.syncpipe" -type f 2>/dev/null)" ]
+	[ -z "$(find "$R/.syncpipe/stage" -type f 2>/dev/null)" ]
 }
 
 @test "a changed byte in a body is refused with its line" {

@@ -29,8 +29,10 @@ struct change {
 	enum rec_type	 type;
 	int		 nw;
 	char		**w;		/* w[0] is the record type */
-	char		*staged;	/* body of ADD / SIEVE */
+	char		*staged;	/* body of ADD / COPY / SIEVE */
 	unsigned long	 lineno;
+	int		 reused;	/* ADD / COPY of a UID the replica
+					 * gave out and expunged before */
 };
 
 struct applier {
@@ -40,6 +42,7 @@ struct applier {
 	unsigned long	 staged;
 	unsigned long	 entries;	/* applied entries written */
 	int		 status;	/* worst refusal so far */
+	unsigned long	 refused;	/* changes refused so far */
 	struct strbuf	 out;
 	FILE		*outfp;		/* applied entries */
 	const char	*inname;	/* the bundle's name in messages */
@@ -409,6 +412,7 @@ refuse(struct applier *a, const struct change *c, const char *why)
 	sp_err("%s:%lu: %s %s: refused: %s", a->inname, c->lineno, c->w[0],
 	    c->w[1], why);
 	a->status = sp_status_worst(a->status, EX_TEMPFAIL);
+	a->refused++;
 }
 
 static void
@@ -430,30 +434,27 @@ open_identity(struct applier *a, struct mbtx *tx, const struct change *c)
 {
 	const struct mailbox *mb = mbtx_mailbox(tx);
 	const char *guid = c->w[2], *eguid = c->w[5];
-	uint32_t uv, next, euv;
+	uint32_t uv, euv;
 
 	parse_u32(c->w[3], &uv);
-	parse_u32(c->w[4], &next);
 	parse_u32(c->w[6], &euv);
 	if (!mb->exists) {
 		if (strcmp(eguid, "-") != 0 || euv != 0) {
 			refuse(a, c, "the replica's mailbox is gone");
 			return EX_TEMPFAIL;
 		}
-		return mbtx_create(tx, guid, uv, next);
+		return mbtx_create(tx, guid, uv, 1);
 	}
-	if (strcmp(mb->guid, guid) == 0 && mb->uidvalidity == uv) {
-		mbtx_set_uidnext(tx, next);
+	if (strcmp(mb->guid, guid) == 0 && mb->uidvalidity == uv)
 		return 0;
-	}
 	if (!(strcmp(eguid, "-") == 0 ? mb->guid[0] == '\0' :
 	    strcmp(eguid, mb->guid) == 0) || euv != mb->uidvalidity) {
 		refuse(a, c, "another mailbox now holds the name");
 		return EX_TEMPFAIL;
 	}
 	if (uv != mb->uidvalidity)
-		return mbtx_replace(tx, guid, uv, next);
-	return mbtx_create(tx, guid, uv, next);
+		return mbtx_replace(tx, guid, uv, 1);
+	return mbtx_create(tx, guid, uv, mb->uidnext);
 }
 
 static int
@@ -471,10 +472,12 @@ apply_add(struct applier *a, struct mbtx *tx, struct change *c)
 	m = mailbox_find_uid(mbtx_mailbox(tx), uid);
 	if (m != NULL && strcmp(m->base, c->w[3]) != 0)
 		refuse(a, c, "the UID holds another message on the replica");
-	else if (m == NULL && c->staged == NULL)
-		refuse(a, c, "the message to copy is not on the replica");
 	else if (m != NULL)
-		st = mbtx_set_flags(tx, uid, c->w[6], &kw);
+		;	/* there already: its flags are FLAGS records' business */
+	else if (c->reused)
+		refuse(a, c, "the replica gave out this UID and expunged it");
+	else if (c->staged == NULL)
+		refuse(a, c, "the message to copy is not on the replica");
 	else
 		st = mbtx_add(tx, uid, c->w[3], c->w[6], &kw, mtime,
 		    c->staged);
@@ -519,6 +522,30 @@ apply_expunge(struct applier *a, struct mbtx *tx, struct change *c)
 	return mbtx_expunge(tx, uid);
 }
 
+/*
+ * UIDs are never given out twice in a mailbox: an ADD or COPY of a UID
+ * below the replica's next UID that the replica does not hold (any more)
+ * comes from an old bundle, applied after the replica moved on.  Marked
+ * here, against the mailbox as it was before this bundle, and refused.
+ */
+static void
+mark_reused(struct applier *a, struct mbtx *tx, size_t i, size_t end)
+{
+	const struct mailbox *mb = mbtx_mailbox(tx);
+	uint32_t uid, uv;
+
+	parse_u32(a->ch[i].w[3], &uv);
+	if (!mb->exists || mb->uidvalidity != uv)
+		return;
+	for (i++; i < end; i++) {
+		if (a->ch[i].type != R_ADD && a->ch[i].type != R_COPY)
+			continue;
+		parse_u32(a->ch[i].w[2], &uid);
+		a->ch[i].reused = uid < mb->uidnext &&
+		    mailbox_find_uid(mb, uid) == NULL;
+	}
+}
+
 /* The message records after a MAILBOX record: [*i, end). */
 static size_t
 mailbox_span(const struct applier *a, size_t i)
@@ -540,11 +567,15 @@ static int
 apply_mailbox(struct applier *a, size_t i, size_t end)
 {
 	struct change *c = &a->ch[i];
+	unsigned long refused = a->refused;
 	struct mbtx *tx;
+	uint32_t next;
 	int st;
 
+	parse_u32(c->w[4], &next);
 	if ((st = mbtx_begin(&a->store, c->w[1], &tx)) != 0)
 		return st;
+	mark_reused(a, tx, i, end);
 	if ((st = open_identity(a, tx, c)) != 0) {
 		mbtx_abort(tx);
 		return st == EX_TEMPFAIL ? 0 : st;
@@ -562,6 +593,8 @@ apply_mailbox(struct applier *a, size_t i, size_t end)
 		mbtx_abort(tx);
 		return st;
 	}
+	if (a->refused == refused)
+		mbtx_set_uidnext(tx, next);
 	/* Announced before the commit: a crash between the two leaves an
 	 * extra entry, which is harmless, rather than a missing one. */
 	if ((st = emit(a, "MAILBOX", a->ch[end - 1].w[1], NULL)) != 0) {
@@ -740,7 +773,7 @@ apply_bundle(const char *root, FILE *in, const char *inname, FILE *out)
 {
 	struct applier a;
 	double t0 = now_mono();
-	int st;
+	int st, lockfd;
 
 	memset(&a, 0, sizeof(a));
 	a.outfp = out;
@@ -751,6 +784,15 @@ apply_bundle(const char *root, FILE *in, const char *inname, FILE *out)
 	fflush(out);
 	if ((st = store_open(&a.store, root, STORE_CREATE)) != 0)
 		return st;
+	if (a.store.absent) {
+		sp_err("%s: not a directory", root);
+		store_close(&a.store);
+		return EX_CANTCREAT;
+	}
+	if ((st = store_lock_writer(&a.store, &lockfd)) != 0) {
+		store_close(&a.store);
+		return st;
+	}
 	if ((st = read_bundle(&a, in)) == 0)
 		st = apply_all(&a);
 	store_unstage(&a.store);
@@ -758,6 +800,7 @@ apply_bundle(const char *root, FILE *in, const char *inname, FILE *out)
 	sp_debug("applied %zu records, %lu entries, %.2fs%s", a.nch,
 	    a.entries, now_mono() - t0, a.status ? ", some refused" : "");
 	store_close(&a.store);
+	close(lockfd);
 	applier_free(&a);
 	return st;
 }

@@ -357,7 +357,9 @@ diff_pair(struct group *g, struct pair *p, const struct msg *mm,
 	if (rm == NULL)
 		return emit_add(g, p, mm);
 	if (mm == NULL) {
-		if (rm->uid < p->m.uidnext)
+		/* Expunged on the master, or a copy of a master message
+		 * that a reader on the replica numbered itself. */
+		if (rm->uid < p->m.uidnext || master_has(&p->m, rm->base))
 			return emit_expunge(g, p, rm);
 		snprintf(what, sizeof(what), "only on the replica, at or "
 		    "above the master's next UID: %s", rm->base);
@@ -549,8 +551,8 @@ diff_mailboxes(struct differ *d, const struct strvec *names)
 		g.p[i].name = names->v[i];
 		st = store_read_mailbox(d->master, names->v[i], &g.p[i].m, 1);
 		if (st == 0)
-			st = store_read_mailbox(d->replica, names->v[i],
-			    &g.p[i].r, 0);
+			st = rview_read_mailbox(d->replica, d->remote,
+			    names->v[i], &g.p[i].r);
 	}
 	for (i = 0; st == 0 && d->rescue && i < g.n; i++)
 		if (g.p[i].m.exists && g.p[i].r.exists &&

@@ -125,6 +125,12 @@ int	store_delete_sieve(struct store *st, const char *userid,
 int	store_set_active_sieve(struct store *st, const char *userid,
 	    const char *name);
 
+/* Takes the store's writer lock (one writer at a time), waiting up to
+ * store_lock_timeout: 0 with *lockfd (close it to release), EX_TEMPFAIL
+ * if another writer keeps it.  Also removes staging left by writers that
+ * were killed. */
+int	store_lock_writer(struct store *st, int *lockfd);
+
 /* A directory inside the store for staging files on the same file system;
  * created on demand, emptied by store_unstage().  *dir is owned by st. */
 int	store_stage_dir(struct store *st, const char **dir);

@@ -26,7 +26,16 @@ void
 sp_init(const char *argv0)
 {
 	const char *slash;
+	int fd;
 
+	/* A descriptor 0, 1 or 2 closed by the caller would be handed to
+	 * the next file we open, and our output would land in it.  Fill the
+	 * hole with /dev/null opened for reading only: output to a closed
+	 * stdout then fails (EBADF) instead of vanishing. */
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	slash = strrchr(argv0, '/');
@@ -135,6 +144,11 @@ sp_errno_status(int err)
 	case EPERM:
 	case EROFS:
 		return EX_NOPERM;
+	case EISDIR:
+	case ENOTDIR:
+	case ELOOP:
+	case ENAMETOOLONG:
+		return EX_CANTCREAT;
 	default:
 		return EX_IOERR;
 	}
