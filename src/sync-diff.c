@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "endpoint.h"
 #include "names.h"
 #include "synclog.h"
 
@@ -47,7 +48,9 @@ help(void)
 	    "                      messages to the master) or report them\n"
 	    "  -v, --verbose       say more; -q, --quiet: errors only\n"
 	    "      --syslog        log to syslog instead of stderr\n"
-	    "  -h, --help          this text; -V, --version: the version\n");
+	    "  -h, --help          this text; -V, --version: the version\n"
+	    "The replica may be an endpoint (ssh://, sync://, syncs://):\n%s",
+	    remote_help);
 }
 
 static int
@@ -74,6 +77,19 @@ select_user(struct selection *sel, struct strvec *into, const char *userid,
 	sv_push(into, userid);
 }
 
+/* A name with a '/', a control character or a "." or ".." level. */
+static int
+unsafe(const char *name)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			return 1;
+	return strncmp(name, "..", 2) == 0 || strstr(name, "...") != NULL ||
+	    name[0] == '.' || strstr(name, "..") != NULL;
+}
+
 static void
 select_mailbox(struct selection *sel, const char *name, const char *where)
 {
@@ -82,7 +98,11 @@ select_mailbox(struct selection *sel, const char *name, const char *where)
 	char *owner;
 
 	if (mbname_parse(name, &mb, &why) != 0) {
-		if (strncmp(name, "user.", 5) == 0 || strchr(name, '!'))
+		/* Cyrus logs shared and DELETED.* mailboxes too: those
+		 * are none of ours.  Names that could never be safe are
+		 * reported all the same. */
+		if (strncmp(name, "user.", 5) == 0 || strchr(name, '!') ||
+		    unsafe(name))
 			bad_name(sel, where, name, why);
 		else
 			sp_debug("%s: skipping \"%s\": not a user's mailbox",
@@ -150,6 +170,10 @@ read_entries(struct selection *sel)
 	}
 	if (r.bad_lines > 0)
 		sel->status = sp_status_worst(sel->status, EX_DATAERR);
+	if (got == 0 && r.framed && !r.ended) {
+		sp_err("stdin: applied entries end without their %%end tail");
+		sel->status = sp_status_worst(sel->status, EX_DATAERR);
+	}
 	entry_reader_free(&r);
 	return got < 0 ? st : 0;
 }
@@ -242,6 +266,8 @@ selection_free(struct selection *sel)
 	sv_free(&sel->subs);
 }
 
+static struct remote_opts ropts;
+
 static int
 run(const char *mroot, const char *rroot, struct selection *sel, int excode,
     int rescue)
@@ -249,6 +275,8 @@ run(const char *mroot, const char *rroot, struct selection *sel, int excode,
 	struct store master, replica;
 	struct swriter out;
 	struct differ d;
+	struct remote *rem = NULL;
+	struct rstate rs;
 	double t0 = now_mono();
 	int st;
 
@@ -259,7 +287,14 @@ run(const char *mroot, const char *rroot, struct selection *sel, int excode,
 		store_close(&master);
 		return EX_NOINPUT;
 	}
-	if ((st = store_open(&replica, rroot, STORE_RDONLY)) != 0) {
+	memset(&rs, 0, sizeof(rs));
+	if (endpoint_is_remote(rroot) &&
+	    (st = remote_open(rroot, &ropts, &rem)) != 0) {
+		store_close(&master);
+		return remote_close(rem, st, 0);
+	}
+	if ((st = store_open(&replica, rem ? "/dev/null" : rroot,
+	    STORE_RDONLY)) != 0) {
 		store_close(&master);
 		return st;
 	}
@@ -267,11 +302,20 @@ run(const char *mroot, const char *rroot, struct selection *sel, int excode,
 		st = list_all(sel, &master, &replica);
 	else if (sel->users.n + sel->mailboxes.n == 0)
 		st = read_entries(sel);
+	if (st == 0 && rem != NULL)
+		st = remote_prefetch(rem, sel->all, &sel->users,
+		    &sel->mailboxes, &sel->sieve, &sel->subs, &rs);
 	memset(&d, 0, sizeof(d));
 	d.master = &master;
 	d.replica = &replica;
 	d.out = &out;
 	d.rescue = rescue;
+	d.master_users = -1;
+	if (rem != NULL) {
+		/* XXX: rescuing needs the replica's bodies; not fetched yet */
+		d.rescue = 0;
+		d.remote = &rs;
+	}
 	if (st == 0 && (st = sw_begin(&out, stdout, SK_CHANGES)) == 0) {
 		st = compare(&d, sel);
 		if (st == 0)
@@ -284,6 +328,10 @@ run(const char *mroot, const char *rroot, struct selection *sel, int excode,
 	    d.st.renames, d.st.conflicts, d.st.rescued, now_mono() - t0);
 	store_close(&master);
 	store_close(&replica);
+	if (rem != NULL) {
+		st = remote_close(rem, st, 0);
+		rstate_free(&rs);
+	}
 	st = sp_status_worst(st, sel->status);
 	if (st == 0 && excode && d.st.changes > 0)
 		st = SP_EX_DIFF;
@@ -304,12 +352,14 @@ main(int argc, char *argv[])
 		{ "syslog",	no_argument,		NULL, 'S' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
+		REMOTE_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct selection sel;
 	int c, excode = 0, rescue = 1, st;
 
 	sp_init(argv[0]);
+	remote_opts_init(&ropts);
 	memset(&sel, 0, sizeof(sel));
 	while ((c = getopt_long(argc, argv, "au:m:vqhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -331,15 +381,23 @@ main(int argc, char *argv[])
 		case 'S': sp_use_syslog(); break;
 		case 'h': help(); return 0;
 		case 'V': sp_print_version(); return 0;
-		default: usage(stderr); return EX_USAGE;
+		default:
+			if (remote_option(&ropts, c, optarg) == 0)
+				break;
+			usage(stderr);
+			return EX_USAGE;
 		}
 	}
-	if (argc - optind != 2) {
+	if (argc - optind != 2 || (sel.all && sel.users.n +
+	    sel.mailboxes.n + sel.sieve.n > 0)) {
+		if (sel.all && argc - optind == 2)
+			sp_err("--all compares everything: no --user or "
+			    "--mailbox with it");
 		usage(stderr);
 		return EX_USAGE;
 	}
 	if (sel.status != 0)
-		return sel.status;
+		return EX_USAGE;
 	sp_catch_signals();
 	st = run(argv[optind], argv[optind + 1], &sel, excode, rescue);
 	selection_free(&sel);

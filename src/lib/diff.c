@@ -32,7 +32,7 @@ diff_subs(struct differ *d, const char *userid)
 	int st, same;
 
 	if ((st = store_read_subs(d->master, userid, &m)) != 0 ||
-	    (st = store_read_subs(d->replica, userid, &r)) != 0)
+	    (st = rview_read_subs(d->replica, d->remote, userid, &r)) != 0)
 		goto out;
 	for (i = 0; i < m.n; i++)
 		sv_push(&ms, m.v[i]);
@@ -64,6 +64,8 @@ same_script(struct differ *d, const char *userid, const char *name)
 	int fa = -1, fb = -1, same = -1;
 	ssize_t na, nb;
 
+	if (d->remote != NULL)
+		return rview_same_script(d->master, d->remote, userid, name);
 	if (store_open_sieve(d->master, userid, name, &fa) != 0 ||
 	    store_open_sieve(d->replica, userid, name, &fb) != 0)
 		goto out;
@@ -140,7 +142,8 @@ diff_sieve(struct differ *d, const char *userid)
 	int st;
 
 	if ((st = store_read_sieve(d->master, userid, &ms, &mn, &ma)) != 0 ||
-	    (st = store_read_sieve(d->replica, userid, &rs, &rn, &ra)) != 0)
+	    (st = rview_read_sieve(d->replica, d->remote, userid, &rs, &rn,
+	    &ra)) != 0)
 		goto out;
 	st = diff_scripts(d, userid, ms, mn, rs, rn);
 	if (st == 0 && !((ma == NULL && ra == NULL) ||
@@ -160,6 +163,30 @@ out:
 	return st;
 }
 
+/*
+ * A master without a single user is more likely unmounted than emptied:
+ * deleting users on the replica is then refused.
+ */
+static int
+master_not_empty(struct differ *d, const char *userid)
+{
+	struct strvec users = STRVEC_INIT;
+	int st;
+
+	if (d->master_users < 0) {
+		if ((st = store_list_users(d->master, &users)) != 0)
+			return st;
+		d->master_users = users.n;
+		sv_free(&users);
+	}
+	if (d->master_users > 0)
+		return 0;
+	sp_err("%s: the master has no users at all: user %s is not deleted "
+	    "on the replica (is the master's file system mounted?)",
+	    d->master->root, userid);
+	return EX_NOINPUT;
+}
+
 int
 diff_user(struct differ *d, const char *userid)
 {
@@ -169,15 +196,18 @@ diff_user(struct differ *d, const char *userid)
 	int st;
 
 	if (!store_user_exists(d->master, userid)) {
-		if (!store_user_exists(d->replica, userid))
+		if (!rview_user_exists(d->replica, d->remote, userid))
 			return 0;
+		if ((st = master_not_empty(d, userid)) != 0)
+			return st;
 		sb = sw_rec(d->out, R_UNUSER);
 		rec_word(sb, userid);
 		d->st.changes++;
 		return sw_rec_end(d->out);
 	}
 	if ((st = store_list_mailboxes(d->master, userid, &names)) != 0 ||
-	    (st = store_list_mailboxes(d->replica, userid, &rnames)) != 0)
+	    (st = rview_list_mailboxes(d->replica, d->remote, userid,
+	    &rnames)) != 0)
 		goto out;
 	for (i = 0; i < rnames.n; i++)
 		sv_push(&names, rnames.v[i]);

@@ -22,6 +22,7 @@
 #ifndef SP_DIFF_H
 #define SP_DIFF_H
 
+#include "remote.h"
 #include "store.h"
 #include "stream.h"
 
@@ -41,6 +42,8 @@ struct differ {
 	struct store	*replica;
 	struct swriter	*out;
 	int		 rescue;	/* copy split-brain orphans to master */
+	int		 master_users;	/* how many, -1 until counted */
+	const struct rstate *remote;	/* a remote replica's state, or NULL */
 	struct diff_stats st;
 };
 

@@ -180,11 +180,27 @@ store_delete_mailbox(struct store *st, const char *name, const char *guid,
 	return r;
 }
 
+/* Nonzero if the directory is a user's home (not, say, a domain's). */
+static int
+looks_like_home(int homefd)
+{
+	struct stat sb;
+
+	return (fstatat(homefd, "Maildir", &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode)) ||
+	    (fstatat(homefd, "sieve", &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode));
+}
+
+/*
+ * A user deleted on the master leaves the replica's store, but nothing is
+ * destroyed: the home moves to .syncpipe/attic/ as HOME.user.TIME.
+ */
 int
 store_delete_user(struct store *st, const char *userid)
 {
-	int rootfd, homefd, parent, trash = -1, r;
-	char *home = NULL, *slash, *name = NULL;
+	int rootfd, homefd, parent, attic = -1, r;
+	char *home = NULL, *slash, *name = NULL, *p;
 
 	if (st->readonly) {
 		sp_err("%s: store is read-only", st->root);
@@ -193,6 +209,12 @@ store_delete_user(struct store *st, const char *userid)
 	r = open_home(st, userid, &rootfd, &homefd, &home);
 	if (r != 0 || homefd < 0)
 		goto out;
+	if (!looks_like_home(homefd)) {
+		sp_err("%s/%s: not a user's home (no Maildir, no sieve): user "
+		    "%s not deleted", st->root, home, userid);
+		r = EX_DATAERR;
+		goto out;
+	}
 	parent = rootfd;
 	if ((slash = strchr(home, '/')) != NULL) {
 		*slash = '\0';
@@ -201,21 +223,24 @@ store_delete_user(struct store *st, const char *userid)
 		if (r != 0 || parent < 0)
 			goto out;
 	}
-	if ((r = sp_subdir(rootfd, st->root, "trash", &trash)) == 0) {
-		name = xasprintf("%ld.%ld.user", (long)getpid(),
-		    (long)time(NULL));
-		if (renameat(parent, slash ? slash + 1 : home, trash,
-		    name) < 0 || fsync(parent) < 0) {
+	if ((r = sp_subdir(rootfd, st->root, "attic", &attic)) == 0) {
+		name = xasprintf("%s.user.%ld", home, (long)time(NULL));
+		for (p = name; *p != '\0'; p++)
+			if (*p == '/')
+				*p = '!';
+		if (renameat(parent, slash ? slash + 1 : home, attic,
+		    name) < 0 || fsync(parent) < 0 || fsync(attic) < 0) {
 			sp_syserr("%s/%s", st->root, home);
 			r = sp_errno_status(errno);
 		} else
-			r = remove_tree(trash, name, home);
+			sp_info("user %s: kept as %s/%s/attic/%s", userid,
+			    st->root, SP_DIR, name);
 	}
 	if (parent != rootfd)
 		close(parent);
 out:
-	if (trash >= 0)
-		close(trash);
+	if (attic >= 0)
+		close(attic);
 	if (homefd >= 0)
 		close(homefd);
 	if (rootfd >= 0)

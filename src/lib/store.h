@@ -146,7 +146,8 @@ int	store_delete_mailbox(struct store *st, const char *name,
  * already, EX_TEMPFAIL (reported) if another mailbox is in the way. */
 int	store_rename_mailbox(struct store *st, const char *from,
 	    const char *to, const char *guid, uint32_t uidvalidity);
-/* Deletes a user's home (mail, scripts, subscriptions). */
+/* Moves a user's home (mail, scripts, subscriptions) to .syncpipe/attic/;
+ * EX_DATAERR for a directory that is no user's home (a domain's). */
 int	store_delete_user(struct store *st, const char *userid);
 
 /*

@@ -335,6 +335,21 @@ sr_next(struct sreader *r, struct record *rec)
 	return 1;
 }
 
+/* Line numbers in messages count the lines of bodies too, so that they
+ * match what an editor shows. */
+static unsigned long
+count_lines(const char *p, size_t n)
+{
+	const char *end = p + n;
+	unsigned long lines = 0;
+
+	while ((p = memchr(p, '\n', end - p)) != NULL) {
+		lines++;
+		p++;
+	}
+	return lines;
+}
+
 int
 sr_literal(struct sreader *r, uint64_t size, int fd)
 {
@@ -351,6 +366,7 @@ sr_literal(struct sreader *r, uint64_t size, int fd)
 		EVP_DigestUpdate(body, buf, got);
 		EVP_DigestUpdate(r->md, buf, got);
 		r->offset += got;
+		r->lineno += count_lines(buf, got);
 		left -= got;
 		if (got < want) {
 			st = ferror(r->fp) ? EX_IOERR : sr_bad(r,
@@ -373,6 +389,7 @@ sr_literal(struct sreader *r, uint64_t size, int fd)
 		    size);
 	EVP_DigestUpdate(r->md, "\n", 1);
 	r->offset++;
+	r->lineno++;
 	len = sr_line(r);
 	if (len < 0)
 		return r->status ? r->status : sr_bad(r, "missing body hash");
