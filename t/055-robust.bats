@@ -54,3 +54,33 @@ setup() {
 	run_fails 73 sync-apply "$T/file" < "$T/full"
 	[[ "$stderr" == *"not a directory"* ]]
 }
+
+@test "a new folder is not visible until it is complete" {
+	syncpipe-gen --seed 9 --users 1 --folders 1 --messages 3000 "$T/B"
+	sync-diff --all "$T/B" /dev/null | sync-send "$T/B" > "$T/big"
+	sync-apply "$T/BR" < "$T/big" > /dev/null &
+	pid=$!
+	seen=
+	for i in $(seq 1 2000); do
+		hidden=$(find "$T/BR" -path '*/Maildir/tmp/syncpipe.*' \
+		    -maxdepth 4 -type d 2>/dev/null | head -1)
+		if [ -n "$hidden" ]; then
+			kill -STOP "$pid"
+			seen=$hidden
+			break
+		fi
+		sleep 0.005
+	done
+	if [ -z "$seen" ]; then
+		kill "$pid" 2>/dev/null; wait "$pid" || true
+		skip "sync-apply was too quick to be caught building a folder"
+	fi
+	name=${seen##*/syncpipe.}
+	name=.${name#*.}
+	# the half-built folder is nowhere a reader looks
+	[ ! -e "$(dirname "$(dirname "$seen")")/$name" ]
+	kill -KILL "$pid"
+	wait "$pid" || true
+	run_ok sync-apply "$T/BR" < "$T/big"
+	run_ok sync-diff --all --exit-code "$T/B" "$T/BR"
+}

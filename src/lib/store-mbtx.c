@@ -43,6 +43,8 @@ struct mbtx {
 	size_t		 ngone;
 	uint32_t	 old_uidnext;
 	int		 dirty_cur, dirty_new, changed, drop_index;
+	char		*hidden;	/* new folder, built in Maildir/tmp */
+	int		 tmpfd;		/* Maildir/tmp, while hidden */
 };
 
 static int
@@ -213,6 +215,11 @@ tx_free(struct mbtx *tx)
 {
 	tree_free(tx);
 	dotlock_release(&tx->lk);
+	if (tx->hidden != NULL)
+		remove_tree(tx->tmpfd, tx->hidden, tx->loc.path);
+	if (tx->tmpfd >= 0)
+		close(tx->tmpfd);
+	free(tx->hidden);
 	mbstate_free(&tx->s);
 	mbloc_close(&tx->loc);
 	free(tx);
@@ -256,6 +263,7 @@ mbtx_begin(struct store *st, const char *name, struct mbtx **txp)
 	tx = xcalloc(1, sizeof(*tx));
 	tx->st = st;
 	tx->lk.fd = -1;
+	tx->tmpfd = -1;
 	tx->s.cur_fd = tx->s.new_fd = -1;
 	if ((r = mbloc_open(st, name, &tx->loc)) == 0) {
 		if (tx->loc.boxfd >= 0)
@@ -311,6 +319,67 @@ set_identity(struct mbtx *tx, const char *guid, uint32_t uidvalidity,
 	tx->changed = 1;
 }
 
+/*
+ * A new mailbox is built where no reader looks and renamed into place when
+ * it commits, so that a reader never sees it half filled and a crash leaves
+ * only a directory nobody reads: a folder as Maildir/tmp/syncpipe.PID.NAME,
+ * the INBOX of a user without a Maildir as HOME/Maildir.syncpipe.PID.
+ */
+static int
+create_hidden(struct mbtx *tx)
+{
+	struct mbloc *loc = &tx->loc;
+	char *what;
+	int st, inbox = loc->dirname == NULL;
+
+	st = loc->homefd >= 0 ? 0 : make_home(loc, loc->root);
+	what = xasprintf("%s/%s/Maildir", loc->root, loc->home);
+	if (st == 0 && !inbox && loc->mdfd < 0)
+		st = make_subdir(loc->homefd, "Maildir", what, &loc->mdfd);
+	free(what);
+	what = xasprintf("%s/%s/Maildir/tmp", loc->root, loc->home);
+	if (st == 0 && !inbox)
+		st = make_subdir(loc->mdfd, "tmp", what, &tx->tmpfd);
+	else if (st == 0 && (tx->tmpfd = dup(loc->homefd)) < 0)
+		st = sp_errno_status(errno);
+	free(what);
+	if (st != 0)
+		return st;
+	tx->hidden = inbox ? xasprintf("Maildir.syncpipe.%ld",
+	    (long)getpid()) : xasprintf("syncpipe.%ld%s", (long)getpid(),
+	    loc->dirname);
+	st = make_subdir(tx->tmpfd, tx->hidden, loc->path,
+	    inbox ? &loc->mdfd : &loc->boxfd);
+	if (st == 0 && inbox && (loc->boxfd = dup(loc->mdfd)) < 0)
+		st = sp_errno_status(errno);
+	if (st != 0) {
+		free(tx->hidden);
+		tx->hidden = NULL;
+	}
+	return st;
+}
+
+/* XXX: a hidden mailbox left by a crash stays until removed by hand; the
+ * next run builds a new one. */
+
+/* Puts a mailbox built hidden in its place. */
+static int
+reveal(struct mbtx *tx)
+{
+	int inbox = tx->loc.dirname == NULL;
+	int dirfd = inbox ? tx->tmpfd : tx->loc.mdfd;
+
+	if (renameat(tx->tmpfd, tx->hidden, dirfd,
+	    inbox ? "Maildir" : tx->loc.dirname) < 0 || fsync(dirfd) < 0) {
+		sp_syserr("%s", tx->loc.path);
+		return errno == EEXIST || errno == ENOTEMPTY ? EX_TEMPFAIL :
+		    sp_errno_status(errno);
+	}
+	free(tx->hidden);
+	tx->hidden = NULL;
+	return 0;
+}
+
 int
 mbtx_create(struct mbtx *tx, const char *guid, uint32_t uidvalidity,
     uint32_t uidnext)
@@ -322,6 +391,9 @@ mbtx_create(struct mbtx *tx, const char *guid, uint32_t uidvalidity,
 		    (unsigned)uidvalidity);
 		return EX_DATAERR;
 	}
+	if (tx->loc.boxfd < 0 && (tx->loc.dirname != NULL ||
+	    tx->loc.mdfd < 0) && (st = create_hidden(tx)) != 0)
+		return st;
 	if (tx->loc.boxfd < 0 || tx->s.cur_fd < 0 || tx->s.new_fd < 0) {
 		if ((st = mbloc_create(&tx->loc)) != 0)
 			return st;
@@ -801,6 +873,8 @@ mbtx_commit(struct mbtx *tx)
 			    tx->s.ul.mtime.tv_sec ? &tx->s.ul.mtime : NULL);
 		sb_free(&sb);
 	}
+	if (st == 0 && tx->hidden != NULL)
+		st = reveal(tx);
 	tx_free(tx);
 	return st;
 }
