@@ -127,6 +127,9 @@ select_entry(struct selection *sel, const struct entry *e, const char *where)
 		select_user(sel, &sel->users, e->arg1, where);
 		break;
 	case E_META:
+		/* Cyrus: seen state, subscriptions and Sieve of a user */
+		select_user(sel, &sel->subs, e->arg1, where);
+		/* FALLTHROUGH */
 	case E_SIEVE:
 		select_user(sel, &sel->sieve, e->arg1, where);
 		break;

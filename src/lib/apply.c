@@ -173,7 +173,7 @@ check_record(struct sreader *r, const struct record *rec)
 		    (st = check_guid(r, rec->w[2], 0)) == 0 &&
 		    (st = check_numbers(r, rec, 3, 4)) == 0 &&
 		    (st = check_guid(r, rec->w[5], 1)) == 0)
-			st = check_numbers(r, rec, 6, 6);
+			st = check_numbers(r, rec, 6, 7);
 		return st;
 	case R_UNMAILBOX:
 		if ((st = check_mailbox_name(r, rec->w[1])) == 0 &&
@@ -523,10 +523,26 @@ apply_expunge(struct applier *a, struct mbtx *tx, struct change *c)
 }
 
 /*
- * UIDs are never given out twice in a mailbox: an ADD or COPY of a UID
- * below the replica's next UID that the replica does not hold (any more)
- * comes from an old bundle, applied after the replica moved on.  Marked
- * here, against the mailbox as it was before this bundle, and refused.
+ * The replica is as the diff saw it: same identity and next UID.  Then the
+ * diff knew which UIDs the replica lacks, and adding them is right.
+ */
+static int
+as_diffed(const struct mailbox *mb, const struct change *c)
+{
+	uint32_t euv, enext;
+
+	parse_u32(c->w[6], &euv);
+	parse_u32(c->w[7], &enext);
+	return (strcmp(c->w[5], "-") == 0 ? mb->guid[0] == '\0' :
+	    strcmp(c->w[5], mb->guid) == 0) && mb->uidvalidity == euv &&
+	    mb->uidnext == enext;
+}
+
+/*
+ * An ADD or COPY of a UID below the replica's next UID that the replica
+ * does not hold (any more), when the replica moved on since the diff, comes
+ * from an old bundle applied late: marked here, against the mailbox as it
+ * was before this bundle, and refused, so that a later state is not undone.
  */
 static void
 mark_reused(struct applier *a, struct mbtx *tx, size_t i, size_t end)
@@ -535,7 +551,7 @@ mark_reused(struct applier *a, struct mbtx *tx, size_t i, size_t end)
 	uint32_t uid, uv;
 
 	parse_u32(a->ch[i].w[3], &uv);
-	if (!mb->exists || mb->uidvalidity != uv)
+	if (!mb->exists || mb->uidvalidity != uv || as_diffed(mb, &a->ch[i]))
 		return;
 	for (i++; i < end; i++) {
 		if (a->ch[i].type != R_ADD && a->ch[i].type != R_COPY)
@@ -742,7 +758,9 @@ apply_all(struct applier *a)
 			st = EX_TEMPFAIL;
 		}
 	}
-	if (st == 0) {
+	/* A refused change leaves the applied entries without their tail:
+	 * the batch is not done, and the pipeline's last program says so. */
+	if (st == 0 && a->status == 0) {
 		fprintf(a->outfp, "%%end %lu\n", a->entries);
 		if (fflush(a->outfp) == EOF) {
 			sp_syserr("cannot write applied entries");

@@ -61,9 +61,10 @@ emit_head(struct group *g, struct pair *p)
 	sb_addf(sb, " %" PRIu32 " %" PRIu32, p->m.uidvalidity, p->m.uidnext);
 	if (p->r.exists) {
 		rec_word(sb, p->r.guid[0] ? p->r.guid : "-");
-		sb_addf(sb, " %" PRIu32, p->r.uidvalidity);
+		sb_addf(sb, " %" PRIu32 " %" PRIu32, p->r.uidvalidity,
+		    p->r.uidnext);
 	} else
-		sb_adds(sb, " - 0");
+		sb_adds(sb, " - 0 0");
 	g->d->st.changes++;
 	return sw_rec_end(g->d->out);
 }
@@ -170,10 +171,16 @@ same_body(struct group *g, const char *mailbox, const struct msg *mm,
 	return same;
 }
 
+/*
+ * A replica message with the same bytes as the master's message mm.  Among
+ * the replica's messages of that size, one with the same base name comes
+ * first (Dovecot keeps the name when it copies or moves); then a few others
+ * are compared.
+ */
 static const struct body_ref *
 find_copy(struct group *g, const char *mailbox, const struct msg *mm)
 {
-	size_t lo = 0, hi = g->nrefs, mid, tried = 0;
+	size_t lo = 0, hi = g->nrefs, mid, i, tried = 0;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -182,10 +189,18 @@ find_copy(struct group *g, const char *mailbox, const struct msg *mm)
 		else
 			hi = mid;
 	}
-	for (; lo < g->nrefs && g->refs[lo].size == mm->size &&
-	    tried < COPY_CANDIDATES; lo++, tried++)
-		if (same_body(g, mailbox, mm, &g->refs[lo]))
-			return &g->refs[lo];
+	for (i = lo; i < g->nrefs && g->refs[i].size == mm->size; i++)
+		if (strcmp(g->refs[i].msg->base, mm->base) == 0 &&
+		    same_body(g, mailbox, mm, &g->refs[i]))
+			return &g->refs[i];
+	for (i = lo; i < g->nrefs && g->refs[i].size == mm->size &&
+	    tried < COPY_CANDIDATES; i++) {
+		if (strcmp(g->refs[i].msg->base, mm->base) == 0)
+			continue;
+		tried++;
+		if (same_body(g, mailbox, mm, &g->refs[i]))
+			return &g->refs[i];
+	}
 	return NULL;
 }
 

@@ -18,7 +18,7 @@ static const char *const rec_names[R_NTYPES] = {
 
 /* Fewest and most words (type word included) of each record type. */
 static const struct { int min, max; } rec_arity[R_NTYPES] = {
-	[R_MAILBOX] = { 7, 7 },		[R_ADD] = { 7, WORDS_MAX },
+	[R_MAILBOX] = { 8, 8 },		[R_ADD] = { 7, WORDS_MAX },
 	[R_FLAGS] = { 5, WORDS_MAX },	[R_EXPUNGE] = { 4, 4 },
 	[R_UNMAILBOX] = { 4, 4 },	[R_SUBS] = { 2, WORDS_MAX },
 	[R_SIEVE] = { 5, 5 },		[R_UNSIEVE] = { 3, 3 },

@@ -18,6 +18,7 @@
  * Records (names are Cyrus-style mailbox names or user ids):
  *
  *   MAILBOX  m guid uidvalidity uidnext expect-guid expect-uidvalidity
+ *            expect-uidnext
  *   ADD      m uid base mtime size flags [keyword...]
  *   FLAGS    m uid base flags [keyword...]
  *   EXPUNGE  m uid base
@@ -34,7 +35,7 @@
  * COPY adds a message whose bytes the replica already holds as message
  * src-uid (base src-base) of mailbox src-m; it carries no body.
  * ADD, COPY, FLAGS and EXPUNGE apply to the mailbox of the MAILBOX record before
- * them, which says what the replica is expected to hold ("-" and 0 for no
+ * them, which says what the replica is expected to hold ("-" 0 0 for no
  * mailbox).  flags is a sorted subset of "DFPRST", written "" when empty.
  */
 #ifndef SP_STREAM_H

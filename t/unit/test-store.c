@@ -139,6 +139,7 @@ test_create_and_add(void)
 {
 	struct store st;
 	struct mbtx *tx;
+	char hidden[128];
 
 	CHECK_EQ(store_open(&st, root, STORE_CREATE), 0, "open the store");
 	CHECK_EQ(mbtx_begin(&st, "user.fred", &tx), 0, "begin on INBOX");
@@ -156,8 +157,12 @@ test_create_and_add(void)
 	    "a base name with a slash is refused");
 	CHECK_EQ(add(&st, tx, 7, "x", "Q", NULL, NULL, 1), EX_DATAERR,
 	    "an unknown flag is refused");
-	CHECK(exists("fred/Maildir/dovecot-uidlist.lock"), "lock held");
+	snprintf(hidden, sizeof(hidden),
+	    "fred/Maildir.syncpipe.%ld/dovecot-uidlist.lock", (long)getpid());
+	CHECK(exists(hidden), "lock held, in the new INBOX built hidden");
+	CHECK(!exists("fred/Maildir"), "the new INBOX is not visible yet");
 	CHECK_EQ(mbtx_commit(tx), 0, "commit");
+	CHECK(exists("fred/Maildir/cur"), "the new INBOX is in place");
 	CHECK(!exists("fred/Maildir/dovecot-uidlist.lock"), "lock released");
 	store_close(&st);
 }

@@ -24,7 +24,7 @@ make_bundle(size_t *len)
 	sw_begin(&w, fp, SK_BUNDLE);
 	sb = sw_rec(&w, R_MAILBOX);
 	rec_word(sb, "user.fred");
-	sb_adds(sb, " 0123456789abcdef0123456789abcdef 7 2 - 0");
+	sb_adds(sb, " 0123456789abcdef0123456789abcdef 7 2 - 0 0");
 	sw_rec_end(&w);
 	sb = sw_rec(&w, R_ADD);
 	rec_word(sb, "user.fred");

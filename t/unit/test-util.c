@@ -81,7 +81,8 @@ test_status(void)
 	    "a failure beats a difference");
 	CHECK_EQ(sp_errno_status(ENOSPC), EX_TEMPFAIL, "ENOSPC is temporary");
 	CHECK_EQ(sp_errno_status(EACCES), EX_NOPERM, "EACCES is permanent");
-	CHECK_EQ(sp_errno_status(ENOTDIR), EX_IOERR, "others are I/O errors");
+	CHECK_EQ(sp_errno_status(ENOTDIR), EX_CANTCREAT, "a wrong kind of file cannot be created");
+	CHECK_EQ(sp_errno_status(EBADF), EX_IOERR, "others are I/O errors");
 }
 
 static void
