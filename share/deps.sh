@@ -5,7 +5,17 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libssl-dev zlib1g-dev libsasl2-dev
-libsasl2-modules sasl2-bin bats mandoc xz-utils openssl"
+libsasl2-modules sasl2-bin bats mandoc xz-utils openssl
+dovecot-core dovecot-imapd dovecot-sieve dovecot-managesieved dovecot-lmtpd"
+
+# `deps.sh bench` (make bench) adds what the benchmark runs against or
+# measures with: rsync, GNU time for the peak RSS, Dovecot's doveadm
+# backup, xz for the corpus, perl for its helpers, setpriv (util-linux) and
+# mkfs.ext4 (e2fsprogs) for its scratch file system.
+BENCH_PACKAGES="rsync time dovecot-core xz-utils perl util-linux e2fsprogs"
+if [ "${1:-}" = bench ]; then
+	PACKAGES="$PACKAGES $BENCH_PACKAGES"
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps.sh: dpkg-query not found; install by hand:" \

@@ -224,12 +224,15 @@ compare_owner(struct differ *d, const struct strvec *mailboxes,
 static int
 compare(struct differ *d, struct selection *sel)
 {
-	struct strvec owners = STRVEC_INIT;
+	struct strvec owners = STRVEC_INIT, named = STRVEC_INIT;
 	size_t i;
 	int st = 0;
 
 	sv_sort_uniq(&sel->users);
 	sv_sort_uniq(&sel->mailboxes);
+	for (i = 0; i < sel->mailboxes.n; i++)
+		sv_push(&named, sel->mailboxes.v[i]);
+	d->named = &named;
 	sv_sort_uniq(&sel->sieve);
 	sv_sort_uniq(&sel->subs);
 	prune(&sel->mailboxes, &sel->users, 1);
@@ -247,6 +250,8 @@ compare(struct differ *d, struct selection *sel)
 		st = diff_subs(d, sel->subs.v[i]);
 	for (i = 0; st == 0 && i < sel->sieve.n; i++)
 		st = diff_sieve(d, sel->sieve.v[i]);
+	d->named = NULL;
+	sv_free(&named);
 	return st;
 }
 

@@ -106,3 +106,23 @@ deliver_to() {
 	[ "$(find "$R/user1/Maildir/cur" "$R/user1/Maildir/new" -type f |
 	    wc -l)" -ge "$count" ]
 }
+
+@test "a folder made on the replica alone is copied to the master" {
+	mkdir -p "$R/user1/Maildir/.Failover"/{cur,new,tmp}
+	touch "$R/user1/Maildir/.Failover/maildirfolder"
+	cp -p "$R/user1/Maildir/cur/$(ls "$R/user1/Maildir/cur" | head -1)" \
+	    "$R/user1/Maildir/.Failover/cur/1800000000.M1P9Q1.replica:2,S"
+	sync-diff --split-brain report -m user.user1.Failover "$R" /dev/null \
+	    >/dev/null
+	run_ok replicate 'USER user1'
+	[[ "$stderr" == *"only on the replica: copied to the master"* ]]
+	[ -n "$(find "$M/user1/Maildir/.Failover" -name '1800000000.M1P9Q1*')" ]
+	run_ok sync-diff --all --exit-code "$M" "$R"
+}
+
+@test "a folder the master deleted is kept aside on the replica" {
+	rm -rf "$M/user1/Maildir/.Sent"
+	run_ok replicate 'UNMAILBOX user.user1.Sent'
+	[ ! -e "$R/user1/Maildir/.Sent" ]
+	[ -n "$(find "$R/.syncpipe/attic" -name 'dovecot-uidlist' -path '*Sent*')" ]
+}

@@ -691,7 +691,7 @@ apply_other(struct applier *a, struct change *c)
 		st = emit(a, "UNMAILBOX", c->w[1], NULL);
 		if (st == 0)
 			st = store_delete_mailbox(&a->store, c->w[1],
-			    strcmp(c->w[2], "-") ? c->w[2] : "", uv, 0);
+			    strcmp(c->w[2], "-") ? c->w[2] : "", uv, 1);
 		if (st == EX_TEMPFAIL) {
 			refuse(a, c, "another mailbox now holds the name");
 			st = 0;

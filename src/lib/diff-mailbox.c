@@ -424,6 +424,14 @@ diff_messages(struct group *g, struct pair *p)
 	return st;
 }
 
+static int rescue_mailbox(struct group *, struct pair *);
+
+static int
+named(const struct differ *d, const char *name)
+{
+	return d->named != NULL && sv_contains(d->named, name);
+}
+
 static int
 diff_one(struct group *g, struct pair *p)
 {
@@ -432,6 +440,15 @@ diff_one(struct group *g, struct pair *p)
 	int st = 0;
 
 	g->d->st.mailboxes++;
+	if (!p->m.exists && p->r.exists && !named(g->d, p->name)) {
+		/* Not deleted on the master by an entry that says so: a
+		 * folder the replica made while it served (split brain). */
+		if (!g->d->rescue)
+			return emit_conflict(g, p, 0, "mailbox only on the "
+			    "replica: not deleted");
+		if ((st = rescue_mailbox(g, p)) != 0)
+			return st;
+	}
 	if (!p->m.exists && p->r.exists) {
 		sb = sw_rec(g->d->out, R_UNMAILBOX);
 		rec_word(sb, p->name);
@@ -547,6 +564,39 @@ rescue(struct group *g, struct pair *p)
 	    "the master as UIDs %" PRIu32 "-%" PRIu32, p->name, n, first,
 	    uid - 1);
 	g->d->st.rescued += n;
+	mailbox_free(&p->m);
+	memset(&p->m, 0, sizeof(p->m));
+	return store_read_mailbox(g->d->master, p->name, &p->m, 1);
+}
+
+/*
+ * A whole mailbox only on the replica, that no entry named: it is copied to
+ * the master with its GUID, UIDVALIDITY and UIDs, and then compares equal.
+ */
+static int
+rescue_mailbox(struct group *g, struct pair *p)
+{
+	struct mbtx *tx;
+	size_t i;
+	int st;
+
+	if ((st = mbtx_begin(g->d->master, p->name, &tx)) != 0)
+		return st;
+	st = mbtx_create(tx, p->r.guid, p->r.uidvalidity, 1);
+	for (i = 0; st == 0 && i < p->r.nmsgs; i++)
+		if (p->r.msgs[i].uid != 0)
+			st = rescue_one(g, p, tx, &p->r.msgs[i],
+			    p->r.msgs[i].uid);
+	if (st != 0) {
+		mbtx_abort(tx);
+		return st;
+	}
+	mbtx_set_uidnext(tx, p->r.uidnext);
+	if ((st = mbtx_commit(tx)) != 0)
+		return st;
+	sp_info("%s: only on the replica: copied to the master with its %zu "
+	    "messages", p->name, p->r.nmsgs);
+	g->d->st.rescued += p->r.nmsgs;
 	mailbox_free(&p->m);
 	memset(&p->m, 0, sizeof(p->m));
 	return store_read_mailbox(g->d->master, p->name, &p->m, 1);

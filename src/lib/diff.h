@@ -43,6 +43,9 @@ struct differ {
 	struct swriter	*out;
 	int		 rescue;	/* copy split-brain orphans to master */
 	int		 master_users;	/* how many, -1 until counted */
+	/* Mailboxes the entries named one by one (sorted): only those are
+	 * deleted on the replica when the master lacks them. */
+	const struct strvec *named;
 	const struct rstate *remote;	/* a remote replica's state, or NULL */
 	struct diff_stats st;
 };
