@@ -2,13 +2,14 @@
  * coalesce: shrinking a batch of entries the way Cyrus's rolling client
  * does before it replays them (rules in synclog.h).
  *
- * Every distinct canonical line is one record, found again through an
- * open-addressing hash table; every record belongs to an owner (the user id
- * an entry is about, "" for mailboxes outside any user's or whose names
- * mbox_owner() refuses: those are never subsumed), and owners keep
- * the list of their records.  An UNUSER marks the records it subsumes dead;
- * the same line coming again later revives it at its new place, so that
- * "UNUSER u" followed by a fresh "USER u" keeps both, in that order.
+ * APPEND m counts as MAILBOX m.  Every distinct canonical line is one
+ * record, found again through an open-addressing hash table; every record
+ * belongs to an owner (the user id an entry is about, "" for mailboxes
+ * outside any user's or whose names mbox_owner() refuses: those are never
+ * subsumed), and owners keep the list of their records.  An UNUSER marks
+ * the records it subsumes dead; the same line coming again later revives it
+ * at its new place, so that "UNUSER u" followed by a fresh "USER u" keeps
+ * both, in that order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -238,9 +239,16 @@ void
 coalescer_add(struct coalescer *c, const struct entry *e)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct entry mbox;
 	size_t	 slot, rec;
 	long	 i;
 
+	/* A delivery is one more change to the mailbox, as for Cyrus. */
+	if (e->type == E_APPEND) {
+		mbox = *e;
+		mbox.type = E_MAILBOX;
+		e = &mbox;
+	}
 	entry_format(&sb, e);
 	if ((i = table_find(c, &c->lines, sb.s, &slot)) != -1) {
 		rec = (size_t)i;

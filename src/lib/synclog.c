@@ -362,6 +362,33 @@ entry_reader_next(struct entry_reader *r, struct entry *e, int *status)
 
 /* Writer side */
 
+/* Locks fd for writing both ways, flock(2) then fcntl(2), so that a Cyrus
+ * consumer (which may use either) waits for this writer too.  0, or -1. */
+static int
+lock_append(int fd, const char *path, int *status)
+{
+	struct flock fl;
+
+	while (flock(fd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		sp_syserr("%s: lock", path);
+		*status = sp_errno_status(errno);
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLKW, &fl) == -1) {
+		if (errno == EINTR)
+			continue;
+		sp_syserr("%s: lock", path);
+		*status = sp_errno_status(errno);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Opens path for appending and locks it, making sure the locked file is the
  * one at path now (a consumer may have renamed it meanwhile).  The fd, or -1
@@ -382,11 +409,7 @@ append_open(const char *path, int *status)
 			    EX_CANTCREAT : sp_errno_status(errno);
 			return -1;
 		}
-		while (flock(fd, LOCK_EX) == -1) {
-			if (errno == EINTR)
-				continue;
-			sp_syserr("%s: lock", path);
-			*status = sp_errno_status(errno);
+		if (lock_append(fd, path, status) == -1) {
 			close(fd);
 			return -1;
 		}
@@ -415,6 +438,7 @@ synclog_append(const char *path, const char *data, size_t len)
 		sp_syserr("%s: fsync", path);
 		status = sp_errno_status(errno);
 	}
+	/* Closing fd drops the fcntl(2) lock. */
 	(void)flock(fd, LOCK_UN);
 	if (close(fd) == -1 && status == 0) {
 		sp_syserr("%s: close", path);
@@ -476,40 +500,75 @@ take_open(const char *path, const char *run, int *status, int *leftover)
 	return fd;
 }
 
+/* Waits until no writer holds a lock on fd: one taken with flock(2), as
+ * syncpipe's writers do, or with fcntl(2), as a Cyrus server may. */
+static int
+wait_writers(int fd, const char *run)
+{
+	struct flock fl;
+
+	while (flock(fd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			sp_syserr("%s: lock", run);
+			return sp_errno_status(errno);
+		}
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLKW, &fl) == -1) {
+		if (errno != EINTR) {
+			sp_syserr("%s: lock", run);
+			(void)flock(fd, LOCK_UN);
+			return sp_errno_status(errno);
+		}
+	}
+	fl.l_type = F_UNLCK;
+	(void)fcntl(fd, F_SETLK, &fl);
+	(void)flock(fd, LOCK_UN);
+	return 0;
+}
+
 int
-synclog_take(const char *path, struct strbuf *data, char **runpath,
-    int *leftover)
+synclog_take_fd(const char *path, int *fdp, char **runpath, int *leftover)
 {
 	char	*run;
 	int	 fd, status;
 
 	*runpath = NULL;
-	sb_reset(data);
+	*fdp = -1;
 	run = xasprintf("%s-run", path);
 	if ((fd = take_open(path, run, &status, leftover)) == -1) {
 		free(run);
 		return status;
 	}
-
-	/* Writers that opened the old inode hold the lock while writing. */
-	while (flock(fd, LOCK_EX) == -1) {
-		if (errno != EINTR) {
-			sp_syserr("%s: lock", run);
-			status = sp_errno_status(errno);
-			goto out;
-		}
-	}
-	(void)flock(fd, LOCK_UN);
-	if (read_all(fd, data) == -1) {
-		sp_syserr("%s: read", run);
-		status = sp_errno_status(errno);
-	}
-out:
-	close(fd);
-	if (status == 0)
-		*runpath = run;
-	else
+	if ((status = wait_writers(fd, run)) != 0) {
+		close(fd);
 		free(run);
+		return status;
+	}
+	*fdp = fd;
+	*runpath = run;
+	return 0;
+}
+
+int
+synclog_take(const char *path, struct strbuf *data, char **runpath,
+    int *leftover)
+{
+	int	 fd, status;
+
+	sb_reset(data);
+	if ((status = synclog_take_fd(path, &fd, runpath, leftover)) != 0 ||
+	    *runpath == NULL)
+		return status;
+	if (read_all(fd, data) == -1) {
+		sp_syserr("%s: read", *runpath);
+		status = sp_errno_status(errno);
+		free(*runpath);
+		*runpath = NULL;
+	}
+	close(fd);
 	return status;
 }
 

@@ -16,11 +16,13 @@
  * reader understands both plain entries and this framed form.
  *
  * Writers (sync-relog) append with synclog_append(): O_APPEND, exclusive
- * flock, check that the open inode is still the one at the path (a consumer
- * may have renamed it: reopen and retry), one write of whole lines, fsync,
- * unlock.  Consumers (synclog-tail --consume) use synclog_take(): a leftover
- * LOG-run is taken first; otherwise LOG is renamed to LOG-run and locked and
- * unlocked once so that writers still holding the old inode finish first.
+ * flock and fcntl locks (a Cyrus server's writer may use either), check
+ * that the open inode is still the one at the path (a consumer may have
+ * renamed it: reopen and retry), one write of whole lines, fsync, unlock.
+ * Consumers (synclog-tail --consume) use synclog_take(): a leftover LOG-run
+ * is taken first; otherwise LOG is renamed to LOG-run and locked and
+ * unlocked once (both kinds of lock) so that writers still holding the old
+ * inode finish first.
  */
 #ifndef SP_SYNCLOG_H
 #define SP_SYNCLOG_H
@@ -89,13 +91,18 @@ int	synclog_append(const char *path, const char *data, size_t len);
  */
 int	synclog_take(const char *path, struct strbuf *data, char **runpath,
 	    int *leftover);
+/* The same, but the batch's file is left open for reading from its start
+ * in *fd (to close) instead of being read whole.  0 or exit status. */
+int	synclog_take_fd(const char *path, int *fd, char **runpath,
+	    int *leftover);
 /* Removes a batch's file for good: unlink, fsync the directory. */
 int	synclog_done(const char *runpath);
 
 /*
- * Coalescing as Cyrus does it: exact duplicates collapse; USER u subsumes
- * META/SIEVE/SEEN/SUB/UNSUB of u; UNUSER u subsumes everything of u (USER
- * and mailboxes included); mailboxes come out grouped by owning user.
+ * Coalescing as Cyrus does it: exact duplicates collapse, APPEND m counts
+ * as MAILBOX m; USER u subsumes META/SIEVE/SEEN/SUB/UNSUB of u; UNUSER u
+ * subsumes everything of u (USER and mailboxes included); mailboxes come
+ * out grouped by owning user.
  * Memory grows with the distinct objects, not the entries.
  */
 struct coalescer;

@@ -1,7 +1,8 @@
 /*
  * fuzz-entry: any bytes as a sync log or applied-entries stream, read with
  * the entry reader and coalesced; each entry's canonical form must parse
- * back to the same line.  The reader reports every bad line on stderr:
+ * back to the same line, and its arguments as JSON strings must be valid
+ * UTF-8 without a raw control character.  The reader reports every bad line on stderr:
  * run libFuzzer with -close_fd_mask=2 to keep it quiet.
  */
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "synclog.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +33,21 @@ reparse(const struct entry *e)
 	sb_free(&b);
 }
 
+static void
+check_json(const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const unsigned char *p;
+	size_t	 n, len;
+
+	json_add_string(&sb, arg);
+	p = (const unsigned char *)sb.s;
+	for (n = sb.len; n > 0; p += len, n -= len)
+		if ((len = utf8_seqlen(p, n)) == 0 || *p < 0x20 || *p == 0x7f)
+			abort();
+	sb_free(&sb);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,6 +66,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	entry_reader_init(&r, fp, "fuzz");
 	while (entry_reader_next(&r, &e, &st) == 1) {
 		reparse(&e);
+		check_json(e.arg1);
+		if (e.arg2 != NULL)
+			check_json(e.arg2);
 		coalescer_add(c, &e);
 		entry_free(&e);
 	}

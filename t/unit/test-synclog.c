@@ -187,6 +187,9 @@ test_coalesce(void)
 	check_coalesce("RENAME user.a user.b\nUNUSER a\n",
 	    "RENAME user.a user.b\nUNUSER a\n",
 	    "a rename to another user survives UNUSER");
+	check_coalesce("APPEND user.a\nMAILBOX user.b\nMAILBOX user.a\n"
+	    "APPEND user.a\n", "MAILBOX user.a\nMAILBOX user.b\n",
+	    "APPEND counts as MAILBOX");
 
 	for (i = 0; i < 20000; i++)
 		sb_addf(&big, "MAILBOX user.u%d\nMAILBOX user.u%d\n", i % 5000,
