@@ -539,13 +539,16 @@ out:
 }
 
 /* The status a failed CMD stands for: its own when it is a permanent one
- * of ours, EX_TEMPFAIL otherwise. */
+ * of ours, EX_CONFIG when the shell could not run it (126, 127: a wrong
+ * command, which no retry mends), EX_TEMPFAIL otherwise. */
 static int
 cmd_status_class(int code)
 {
 	if (code >= EX__BASE && code <= EX__MAX &&
 	    !sp_status_is_temporary(code))
 		return code;
+	if (code == 126 || code == 127)
+		return EX_CONFIG;
 	return EX_TEMPFAIL;
 }
 
@@ -763,6 +766,12 @@ follow(const struct opts *o)
 			wait = o->interval - (now_mono() - t0);
 			if (!took && wait < 0.01)
 				wait = 0.01;
+		} else if (!sp_status_is_temporary(st)) {
+			/* Retrying cannot mend it: stop, so that a
+			 * supervisor shows the failure to a person. */
+			sp_err("stopping: the batch failed for good (status "
+			    "%d); it stays in %s-run", st, o->log);
+			return st;
 		} else {
 			backoff = backoff == 0 ? o->interval : backoff * 2;
 			if (backoff < 0.1)

@@ -199,3 +199,16 @@ retries() {
 	run_ok synclog-tail --syslog -c -e 'cat > /dev/null' log
 	[ -z "$stderr" ]
 }
+
+@test "--follow stops on a permanent failure and keeps the batch" {
+	echo 'USER fred' | sync-relog "$T/log"
+	run_fails 65 timeout 20 synclog-tail -c -f -i 0.1 -e 'cat >/dev/null; exit 65' "$T/log"
+	[[ "$stderr" == *"failed for good (status 65)"* ]]
+	[ "$(cat "$T/log-run")" = "USER fred" ]
+}
+
+@test "a command the shell cannot run is a permanent failure" {
+	echo 'USER fred' | sync-relog "$T/log"
+	run_fails 78 synclog-tail -c -e '/nonexistent/cmd' "$T/log"
+	[ -e "$T/log-run" ]
+}
