@@ -295,6 +295,10 @@ run(const char *mroot, const char *rroot, struct selection *sel, int excode,
 		store_close(&master);
 		return EX_NOINPUT;
 	}
+	if ((st = store_become_owner(&master)) != 0) {
+		store_close(&master);
+		return st;
+	}
 	memset(&rs, 0, sizeof(rs));
 	if (endpoint_is_remote(rroot) &&
 	    (st = remote_open(rroot, &ropts, &rem)) != 0) {

@@ -84,3 +84,17 @@ setup() {
 	run_ok sync-apply "$T/BR" < "$T/big"
 	run_ok sync-diff --all --exit-code "$T/B" "$T/BR"
 }
+
+@test "run as root, sync-apply writes as the owner of the store" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	# nobody must reach the store: not below the test's private tmpdir
+	d=$(mktemp -d /tmp/syncpipe-owner.XXXXXX)
+	chmod 755 "$d"
+	mkdir "$d/RN"
+	chown nobody "$d/RN"
+	run_status 0 sync-apply "$d/RN" < "$T/full" || { rm -rf "$d"; false; }
+	left=$(find "$d/RN" ! -user nobody)
+	rm -rf "$d"
+	[ -z "$left" ]
+}

@@ -807,7 +807,8 @@ apply_bundle(const char *root, FILE *in, const char *inname, FILE *out)
 		store_close(&a.store);
 		return EX_CANTCREAT;
 	}
-	if ((st = store_lock_writer(&a.store, &lockfd)) != 0) {
+	if ((st = store_become_owner(&a.store)) != 0 ||
+	    (st = store_lock_writer(&a.store, &lockfd)) != 0) {
 		store_close(&a.store);
 		return st;
 	}

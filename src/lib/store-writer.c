@@ -9,6 +9,9 @@
  * writers that were killed left in the staging area.
  */
 #include <sys/file.h>
+#include <sys/stat.h>
+
+#include <grp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +52,37 @@ clear_stale_stages(int rootfd, const char *root)
 		free(what);
 	}
 	closedir(d);
+}
+
+/*
+ * Run as root, a writer becomes the owner of the store's root directory
+ * (the mail user Dovecot serves it as), so that every file it makes can be
+ * read by Dovecot.  A store owned by root is left to root.
+ */
+int
+store_become_owner(struct store *st)
+{
+	struct stat sb;
+	gid_t gid;
+
+	if (geteuid() != 0 || st->absent)
+		return 0;
+	if (stat(st->root, &sb) != 0) {
+		sp_syserr("%s", st->root);
+		return sp_errno_status(errno);
+	}
+	if (sb.st_uid == 0)
+		return 0;
+	gid = sb.st_gid;
+	if (setgroups(1, &gid) != 0 || setgid(sb.st_gid) != 0 ||
+	    setuid(sb.st_uid) != 0) {
+		sp_syserr("%s: cannot become its owner (uid %ld)", st->root,
+		    (long)sb.st_uid);
+		return EX_NOPERM;
+	}
+	sp_debug("%s: working as its owner, uid %ld gid %ld", st->root,
+	    (long)sb.st_uid, (long)sb.st_gid);
+	return 0;
 }
 
 int

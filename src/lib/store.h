@@ -125,6 +125,11 @@ int	store_delete_sieve(struct store *st, const char *userid,
 int	store_set_active_sieve(struct store *st, const char *userid,
 	    const char *name);
 
+/* Run as root, becomes the owner of the store's root directory for good
+ * (unless root owns it), so that what is written belongs to the mail user.
+ * 0 or EX_NOPERM. */
+int	store_become_owner(struct store *st);
+
 /* Takes the store's writer lock (one writer at a time), waiting up to
  * store_lock_timeout: 0 with *lockfd (close it to release), EX_TEMPFAIL
  * if another writer keeps it.  Also removes staging left by writers that
