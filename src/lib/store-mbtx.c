@@ -668,8 +668,9 @@ place_body(struct mbtx *tx, const char *staged, const char *name,
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1].tv_sec = (time_t)mtime;
 	ts[1].tv_nsec = 0;
-	if (utimensat(AT_FDCWD, staged, ts, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    lstat(staged, &sb) < 0) {
+	/* A body staged by sync-apply has its mtime already. */
+	if (lstat(staged, &sb) < 0 || (sb.st_mtime != (time_t)mtime &&
+	    utimensat(AT_FDCWD, staged, ts, AT_SYMLINK_NOFOLLOW) < 0)) {
 		sp_syserr("%s", staged);
 		return sp_errno_status(errno);
 	}
