@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libssl-dev zlib1g-dev libsasl2-dev
-libsasl2-modules sasl2-bin bats mandoc xz-utils openssl
+libsasl2-modules libsasl2-modules-db sasl2-bin bats mandoc xz-utils openssl
 dovecot-core dovecot-imapd dovecot-sieve dovecot-managesieved dovecot-lmtpd"
 
 # `deps.sh bench` (make bench) adds what the benchmark runs against or

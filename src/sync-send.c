@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "endpoint.h"
+#include "remote.h"
 #include "store.h"
 #include "stream.h"
 
@@ -30,7 +32,8 @@ struct sender {
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: sync-send [-qvV] [--syslog] master [replica]\n");
+	fprintf(fp, "usage: sync-send [-qvVz] [--syslog] [options] master "
+	    "[replica]\n");
 }
 
 static void
@@ -41,11 +44,14 @@ help(void)
 	    "Reads a change list on stdin and writes a bundle on stdout, with\n"
 	    "the bodies of new messages and scripts taken from the master.\n"
 	    "Given a local replica directory, applies the bundle there with\n"
-	    "sync-apply and prints the applied entries instead.\n"
+	    "sync-apply and prints the applied entries instead; given an\n"
+	    "endpoint (ssh://, sync://, syncs://), ships it there.\n"
 	    "\n"
+	    "  -z, --deflate   compress the bundle written on stdout\n"
 	    "  -v, --verbose   say more; -q, --quiet: errors only\n"
 	    "      --syslog    log to syslog instead of stderr\n"
-	    "  -h, --help      this text; -V, --version: the version\n");
+	    "  -h, --help      this text; -V, --version: the version\n"
+	    "For endpoints (see sync-net.md):\n%s", remote_help);
 }
 
 /* Copies a record unchanged. */
@@ -238,11 +244,14 @@ wait_apply(pid_t pid)
 	return EX_TEMPFAIL;
 }
 
+static struct remote_opts ropts;
+
 static int
 run(const char *mroot, const char *replica)
 {
 	struct store master;
 	struct sender s;
+	struct sink *sink = NULL;
 	FILE *out = stdout;
 	pid_t pid = -1;
 	int st, ast;
@@ -254,7 +263,13 @@ run(const char *mroot, const char *replica)
 		store_close(&master);
 		return EX_NOINPUT;
 	}
-	if (replica != NULL && (pid = spawn_apply(replica, &out)) < 0) {
+	if ((replica != NULL && endpoint_is_remote(replica)) ||
+	    (replica == NULL && ropts.deflate_file)) {
+		if ((st = sink_open(replica, &ropts, &out, &sink)) != 0) {
+			store_close(&master);
+			return st;
+		}
+	} else if (replica != NULL && (pid = spawn_apply(replica, &out)) < 0) {
 		store_close(&master);
 		return EX_OSERR;
 	}
@@ -273,6 +288,8 @@ run(const char *mroot, const char *replica)
 		ast = wait_apply(pid);
 		st = ast != 0 ? ast : st;
 	}
+	if (sink != NULL)
+		st = sink_close(sink, out, st);
 	return st;
 }
 
@@ -285,19 +302,27 @@ main(int argc, char *argv[])
 		{ "syslog",	no_argument,	NULL, 'S' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ "version",	no_argument,	NULL, 'V' },
+		{ "deflate",	no_argument,	NULL, 'z' },
+		REMOTE_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, n;
 
 	sp_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "vqhV", opts, NULL)) != -1) {
+	remote_opts_init(&ropts);
+	while ((c = getopt_long(argc, argv, "vqhVz", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v': sp_verbosity++; break;
 		case 'q': sp_verbosity = 0; break;
 		case 'S': sp_use_syslog(); break;
 		case 'h': help(); return 0;
 		case 'V': sp_print_version(); return 0;
-		default: usage(stderr); return EX_USAGE;
+		case 'z': ropts.deflate_file = 1; break;
+		default:
+			if (remote_option(&ropts, c, optarg) == 0)
+				break;
+			usage(stderr);
+			return EX_USAGE;
 		}
 	}
 	n = argc - optind;

@@ -49,7 +49,9 @@ parse_hostport(const char *s, const char *a, const char *end,
 		colon = memchr(a, ':', end - a);
 		ep->host = xstrndup(a, (colon ? colon : end) - a);
 	}
-	if (ep->host[0] == '\0' || strpbrk(ep->host, " \t/@") != NULL)
+	/* A host starting with '-' would be an option to ssh. */
+	if (ep->host[0] == '\0' || ep->host[0] == '-' ||
+	    strpbrk(ep->host, " \t/@") != NULL)
 		return bad(s, "bad host name");
 	if (colon != NULL) {
 		ep->port = xstrndup(colon + 1, end - colon - 1);

@@ -132,7 +132,7 @@ ssl_errors(char *buf, size_t len)
 	unsigned long e = ERR_get_error();
 
 	if (e == 0)
-		snprintf(buf, len, "connection closed during TLS");
+		snprintf(buf, len, "the connection was lost");
 	else
 		ERR_error_string_n(e, buf, len);
 	ERR_clear_error();
@@ -309,9 +309,9 @@ conn_getline(struct conn *c, struct strbuf *sb, size_t max)
 		if (nl != NULL)
 			k = nl - (c->rbuf + c->rpos);
 		if (sb->len + k > max) {
-			conn_fail(c, EX_DATAERR, "line longer than %zu bytes",
-			    max);
-			return -1;
+			/* Not sticky: the peer may still be told. */
+			sp_err("%s: line longer than %zu bytes", c->peer, max);
+			return -2;
 		}
 		sb_add(sb, c->rbuf + c->rpos, k);
 		c->rpos += k + (nl != NULL);

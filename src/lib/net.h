@@ -61,8 +61,8 @@ int	conn_connect(const char *host, const char *port, struct conn **c);
 /* Reads up to n bytes: the count, 0 at the peer's end, -1 on failure. */
 ssize_t	conn_read(struct conn *c, void *p, size_t n);
 /* Reads one line into sb (without LF, CR dropped), at most max bytes.
- * 1: a line; 0: end of input before any byte; -1: failure (reported; an
- * over-long line sets EX_DATAERR). */
+ * 1: a line; 0: end of input before any byte; -1: failure (reported);
+ * -2: the line is too long (reported; the connection can still send). */
 int	conn_getline(struct conn *c, struct strbuf *sb, size_t max);
 /* Bytes that are buffered but not read yet. */
 size_t	conn_pending(const struct conn *c);

@@ -312,7 +312,8 @@ void
 rstate_finish(struct rstate *rs)
 {
 	sv_sort_uniq(&rs->users);
-	qsort(rs->mb, rs->nmb, sizeof(*rs->mb), mb_cmp);
+	if (rs->nmb > 1)
+		qsort(rs->mb, rs->nmb, sizeof(*rs->mb), mb_cmp);
 }
 
 void
@@ -344,6 +345,8 @@ rstate_mailbox(const struct rstate *rs, const char *name)
 {
 	struct mailbox key;
 
+	if (rs->nmb == 0)
+		return NULL;
 	key.name = (char *)name;
 	return bsearch(&key, rs->mb, rs->nmb, sizeof(*rs->mb), mb_cmp);
 }

@@ -104,6 +104,8 @@ get_reply(struct remote *r, struct reply *rp, const char *what)
 {
 	int got = conn_getline(r->c, &r->line, PROTO_LINE_MAX);
 
+	if (got == -2)
+		r->c->status = EX_PROTOCOL;
 	if (got == 0) {
 		sp_err("%s: connection closed by the server (%s)",
 		    r->ep.text, what);
@@ -541,12 +543,16 @@ remote_open(const char *endpoint, const struct remote_opts *o,
 		free(r->c->peer);
 		r->c->peer = name;
 	}
-	conn_timeouts(r->c, o->idle, 0);
+	/* A server that waits for us (TLS expected on a sync:// port, say)
+	 * is noticed in seconds, not at the idle timeout. */
+	conn_timeouts(r->c, o->idle < 30 ? o->idle : 30, 0);
 	if (o->tls.insecure && r->ep.kind != EP_SSH)
 		sp_err("warning: %s: --insecure: the server's certificate is "
 		    "not checked; anyone in the path can read and change "
 		    "what is sent", endpoint);
-	return handshake(r);
+	if ((st = handshake(r)) == 0)
+		conn_timeouts(r->c, o->idle, 0);
+	return st;
 }
 
 static int

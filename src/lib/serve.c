@@ -649,8 +649,9 @@ read_query(struct session *s, struct strvec *objs)
 	int nw;
 
 	for (;;) {
-		if (conn_getline(s->c, &s->line, PROTO_LINE_MAX) != 1)
-			return s->c->status ? s->c->status : EX_TEMPFAIL;
+		if ((nw = conn_getline(s->c, &s->line, PROTO_LINE_MAX)) != 1)
+			return nw == -2 ? EX_DATAERR : s->c->status ?
+			    s->c->status : EX_TEMPFAIL;
 		copy = xstrdup(s->line.s);
 		nw = words_split(s->line.s, s->line.len, w, WORDS_MAX, &why);
 		if (nw == 2 && strcmp(w[0], "%end") == 0) {
@@ -813,11 +814,12 @@ session_run(struct session *s)
 			    s->c->peer);
 			break;
 		}
-		if (got < 0) {
-			if (s->c->status == EX_DATAERR)
-				reply(s, "NO %d line too long", EX_DATAERR);
-			return s->c->status;
+		if (got == -2) {
+			reply(s, "NO %d line too long", EX_DATAERR);
+			return EX_DATAERR;
 		}
+		if (got < 0)
+			return s->c->status;
 		if ((st = command(s)) != 0)
 			return st;
 	}
@@ -829,6 +831,7 @@ session(struct serve_opts *o, struct conn *c, int tcp)
 {
 	struct session s;
 	double t0 = now_mono();
+	char note[1024];
 	int st;
 
 	memset(&s, 0, sizeof(s));
@@ -837,11 +840,17 @@ session(struct serve_opts *o, struct conn *c, int tcp)
 	s.tcp = tcp;
 	conn_timeouts(c, o->idle, o->total);
 	st = session_run(&s);
-	(tcp ? sp_info : sp_debug)("%s: closed: %s%s, %lu bundles, %" PRIu64 " bytes in, %"
-	    PRIu64 " out (%" PRIu64 " and %" PRIu64 " before deflate), "
-	    "%.1fs, status %d", c->peer, s.who ? "user " : "",
-	    s.who ? s.who : "no user", s.bundles, c->raw_in, c->raw_out,
-	    c->plain_in, c->plain_out, now_mono() - t0, st);
+	snprintf(note, sizeof(note), "%s: closed: %s%s, %lu bundles, %"
+	    PRIu64 " bytes in, %" PRIu64 " out (%" PRIu64 " and %" PRIu64
+	    " before deflate), %.1fs, status %d", c->peer,
+	    s.who ? "user " : "", s.who ? s.who : "no user", s.bundles,
+	    c->raw_in, c->raw_out, c->plain_in, c->plain_out,
+	    now_mono() - t0, st);
+	/* The log line of a TCP connection; under ssh, the client's. */
+	if (tcp)
+		sp_info("%s", note);
+	else
+		sp_debug("%s", note);
 	if (s.sasl != NULL)
 		sasl_dispose(&s.sasl);
 	free(s.who);
