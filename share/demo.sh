@@ -88,17 +88,22 @@ count_bytes() {
 store_listing() {
 	(
 		cd "$1" || exit 1
-		find . -path '*/tmp' -prune -o -type f \( -path '*/cur/*' \
-		    -o -path '*/new/*' \) -printf '%h\t%f\t%s\t%T@\n' |
+		# .syncpipe/ holds what a replica keeps aside (the attic)
+		find . \( -path '*/tmp' -o -path ./.syncpipe \) -prune -o \
+		    -type f \( -path '*/cur/*' -o -path '*/new/*' \) \
+		    -printf '%h\t%f\t%s\t%T@\n' |
 		    awk -F '\t' -f "$top/share/demo-messages.awk"
-		find . -name subscriptions | while read -r f; do
+		find . -path ./.syncpipe -prune -o -name subscriptions -print |
+		while read -r f; do
 			printf '%s %s\n' "$f" "$(sed '1{/^V\t2$/d}; /^$/d;
 			    s/\t/./g' "$f" | sort | tr '\n' ' ')"
 		done
-		find . -path '*/sieve/*.sieve' | while read -r f; do
+		find . -path ./.syncpipe -prune -o -path '*/sieve/*.sieve' -print |
+		while read -r f; do
 			printf '%s %s\n' "$f" "$(sha256sum < "$f")"
 		done
-		find . -name .dovecot.sieve -printf '%p -> %l\n'
+		find . -path ./.syncpipe -prune -o -name .dovecot.sieve \
+		    -printf '%p -> %l\n'
 	) | sort
 }
 

@@ -126,3 +126,20 @@ deliver_to() {
 	[ ! -e "$R/user1/Maildir/.Sent" ]
 	[ -n "$(find "$R/.syncpipe/attic" -name 'dovecot-uidlist' -path '*Sent*')" ]
 }
+
+@test "a folder made anew on the replica keeps its mail through the replace" {
+	# the replica's Sent was deleted and made again while it served
+	uv=$(head -1 "$R/user1/Maildir/.Sent/dovecot-uidlist" | grep -o ' V[0-9]*')
+	sed -i "1s/$uv/ V7/" "$R/user1/Maildir/.Sent/dovecot-uidlist"
+	cp -p "$R/user1/Maildir/cur/$(ls "$R/user1/Maildir/cur" | head -1)" \
+	    "$R/user1/Maildir/.Sent/cur/1800000000.M7P7Q7.replica:2,"
+	sync-diff --split-brain report -m user.user1.Sent "$R" /dev/null \
+	    >/dev/null
+	run_ok sh -c 'echo "MAILBOX user.user1.Sent" |
+	    sync-diff --split-brain report "$0" "$1"' "$M" "$R"
+	[[ "$output" == *"CONFLICT user.user1.Sent "* ]]
+	run_ok replicate 'MAILBOX user.user1.Sent'
+	[ -n "$(find "$M/user1/Maildir/.Sent" -name '1800000000.M7P7Q7*')" ]
+	[ -n "$(find "$R/user1/Maildir/.Sent" -name '1800000000.M7P7Q7*')" ]
+	run_ok sync-diff --all --exit-code "$M" "$R"
+}

@@ -136,3 +136,12 @@ setup() {
 	run_ok sh -c "sync-apply '$T/R' < '$T/b.z'"
 	run_ok sync-diff --all --exit-code "$T/M" "$T/R"
 }
+
+@test "ssh: a change list cut short fails at once with 65, nothing applied" {
+	run_ok net_copy "ssh://replica.example$T/R"
+	printf '%%syncpipe changes 1\nUNMAILBOX user.user1.Sent - 1\n' \
+	    > "$T/cut"
+	run_fails 65 timeout 30 sync-send "$T/M" "ssh://replica.example$T/R" \
+	    < "$T/cut"
+	[ -d "$T/R/user1/Maildir/.Sent" ]
+}

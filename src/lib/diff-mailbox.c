@@ -425,6 +425,7 @@ diff_messages(struct group *g, struct pair *p)
 }
 
 static int rescue_mailbox(struct group *, struct pair *);
+static int report_orphans(struct group *, struct pair *);
 
 static int
 named(const struct differ *d, const char *name)
@@ -461,6 +462,9 @@ diff_one(struct group *g, struct pair *p)
 		return 0;
 	if (p->r.exists && p->r.uidvalidity == p->m.uidvalidity)
 		return diff_messages(g, p);
+	if (p->r.exists && !g->d->rescue &&
+	    (st = report_orphans(g, p)) != 0)
+		return st;
 	if ((st = emit_head(g, p)) != 0)
 		return st;
 	for (i = 0; st == 0 && i < p->m.nmsgs && p->m.msgs[i].uid != 0; i++)
@@ -470,7 +474,9 @@ diff_one(struct group *g, struct pair *p)
 
 /* Split brain */
 
-/* Replica messages the master never numbered and does not hold. */
+/* Replica messages the master never numbered and does not hold.  When the
+ * replica's mailbox is another one (its UIDVALIDITY differs: made anew on
+ * the replica while it served), every message the master lacks is one. */
 static int
 orphan(const struct pair *p, const struct msg *rm)
 {
@@ -478,6 +484,8 @@ orphan(const struct pair *p, const struct msg *rm)
 
 	if (rm->uid == 0 || master_has(&p->m, rm->base))
 		return 0;
+	if (p->r.uidvalidity != p->m.uidvalidity)
+		return 1;
 	if (rm->uid >= p->m.uidnext)
 		return 1;
 	mm = mailbox_find_uid(&p->m, rm->uid);
@@ -521,6 +529,23 @@ out:
 	return st;
 }
 
+/* With --split-brain report: each orphan is a conflict, left alone. */
+static int
+report_orphans(struct group *g, struct pair *p)
+{
+	size_t i;
+	int st = 0;
+
+	if (p->r.uidvalidity == p->m.uidvalidity)
+		return 0;	/* the comparison itself reports these */
+	for (i = 0; st == 0 && i < p->r.nmsgs; i++)
+		if (orphan(p, &p->r.msgs[i]))
+			st = emit_conflict(g, p, p->r.msgs[i].uid, "only in "
+			    "the replica's mailbox of another UIDVALIDITY, "
+			    "which is kept aside when replaced");
+	return st;
+}
+
 /*
  * Copies the replica's orphans into the master's mailbox with fresh UIDs,
  * then reads the master again: the comparison that follows renumbers the
@@ -547,7 +572,8 @@ rescue(struct group *g, struct pair *p)
 	for (i = 0; st == 0 && i < p->r.nmsgs; i++) {
 		if (!orphan(p, &p->r.msgs[i]))
 			continue;
-		if (p->r.msgs[i].uid > uid)
+		if (p->r.msgs[i].uid > uid &&
+		    p->r.uidvalidity == p->m.uidvalidity)
 			uid = p->r.msgs[i].uid;
 		if (first == 0)
 			first = uid;
@@ -620,8 +646,7 @@ diff_mailboxes(struct differ *d, const struct strvec *names)
 			    names->v[i], &g.p[i].r);
 	}
 	for (i = 0; st == 0 && d->rescue && i < g.n; i++)
-		if (g.p[i].m.exists && g.p[i].r.exists &&
-		    g.p[i].m.uidvalidity == g.p[i].r.uidvalidity)
+		if (g.p[i].m.exists && g.p[i].r.exists)
 			st = rescue(&g, &g.p[i]);
 	if (st == 0)
 		st = find_renames(&g);

@@ -717,6 +717,11 @@ remote_apply_end(struct remote *r, FILE *fp, int st, FILE *out)
 	fclose(fp);
 	if (r->c->status != 0 && r->c->status != EX_TEMPFAIL)
 		return r->c->status;
+	/* Our own input was bad (a change list cut short, say): the bundle
+	 * has no tail and the server would wait for the rest of it until
+	 * it times out.  Hang up; the server then refuses what it got. */
+	if (st != 0 && !sp_status_is_temporary(st))
+		return st;
 	/* Whatever the server said before it stopped reading is worth
 	 * reading even when sending failed. */
 	while ((got = conn_getline(r->c, &r->line, PROTO_LINE_MAX)) == 1 &&
