@@ -23,6 +23,7 @@
 
 #include <openssl/evp.h>
 
+#include "store.h"
 #include "util.h"
 
 #define GEN_HOST	"mx1.example.net"
@@ -522,34 +523,10 @@ gen_mailbox(struct gen *g, const char *maildir, const char *folder,
 	return st;
 }
 
-/* A name as Dovecot's version 2 subscriptions file has it: levels split
- * by TAB, with \001, TAB, CR and LF inside a level escaped by \001. */
 static void
 add_subscription(struct strbuf *sb, const char *name)
 {
-	const char *p;
-
-	for (p = name; *p != '\0'; p++) {
-		switch (*p) {
-		case '.':
-			sb_addc(sb, '\t');
-			break;
-		case '\001':
-			sb_adds(sb, "\0011");
-			break;
-		case '\t':
-			sb_adds(sb, "\001t");
-			break;
-		case '\r':
-			sb_adds(sb, "\001r");
-			break;
-		case '\n':
-			sb_adds(sb, "\001n");
-			break;
-		default:
-			sb_addc(sb, *p);
-		}
-	}
+	subs_escape(sb, name);
 	sb_addc(sb, '\n');
 }
 

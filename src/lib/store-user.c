@@ -160,8 +160,8 @@ store_read_subs(struct store *st, const char *userid, struct strvec *subs)
 	return r;
 }
 
-static void
-escape_name(struct strbuf *sb, const char *name)
+void
+subs_escape(struct strbuf *sb, const char *name)
 {
 	for (; *name != '\0'; name++)
 		switch (*name) {
@@ -173,6 +173,12 @@ escape_name(struct strbuf *sb, const char *name)
 			break;
 		case '\t':
 			sb_adds(sb, "\001t");
+			break;
+		case '\r':
+			sb_adds(sb, "\001r");
+			break;
+		case '\n':
+			sb_adds(sb, "\001n");
 			break;
 		default:
 			sb_addc(sb, *name);
@@ -194,7 +200,7 @@ format_subs(const struct strvec *subs, int v2, struct strbuf *sb,
 			return EX_DATAERR;
 		}
 		if (v2)
-			escape_name(sb, subs->v[i]);
+			subs_escape(sb, subs->v[i]);
 		else
 			sb_adds(sb, subs->v[i]);
 		sb_addc(sb, '\n');

@@ -107,6 +107,9 @@ int	store_read_subs(struct store *st, const char *userid,
 	    struct strvec *subs);
 int	store_write_subs(struct store *st, const char *userid,
 	    const struct strvec *subs);
+/* Appends a subscribed name ("Archive.2024") as a line of Dovecot's
+ * version 2 file has it: levels split by TAB, \001 escapes inside. */
+void	subs_escape(struct strbuf *sb, const char *name);
 
 /* Sieve scripts (sorted by name) and the active one (NULL if none). */
 int	store_read_sieve(struct store *st, const char *userid,
