@@ -299,8 +299,6 @@ stage_copy(struct applier *a, struct change *c)
 	const char *dir;
 	uint64_t size;
 	uint32_t uid;
-	char buf[65536];
-	ssize_t n = 0;
 	int in = -1, out = -1, st;
 
 	memset(&found, 0, sizeof(found));
@@ -315,12 +313,7 @@ stage_copy(struct applier *a, struct change *c)
 	if (st != 0 || (st = store_stage_dir(&a->store, &dir)) != 0)
 		goto out;
 	c->staged = xasprintf("%s/%lu", dir, a->staged++);
-	out = open(c->staged, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	while (out >= 0 && (n = read_full(in, buf, sizeof(buf))) > 0)
-		if (write_all(out, buf, n) != 0)
-			break;
-	if (out < 0 || n != 0) {
+	if ((out = copy_to_new(in, c->staged)) < 0) {
 		sp_syserr("%s", c->staged);
 		st = sp_errno_status(errno);
 	} else

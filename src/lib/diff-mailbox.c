@@ -135,24 +135,6 @@ emit_conflict(struct group *g, struct pair *p, uint32_t uid,
 
 /* Copies */
 
-/* 1 if the two open files have the same bytes, 0 if not, -1 on error. */
-static int
-same_bytes(int a, int b)
-{
-	char x[16384], y[16384];
-	ssize_t nx, ny;
-
-	do {
-		nx = read_full(a, x, sizeof(x));
-		ny = read_full(b, y, sizeof(y));
-		if (nx < 0 || ny < 0)
-			return -1;
-		if (nx != ny || memcmp(x, y, nx) != 0)
-			return 0;
-	} while (nx > 0);
-	return 1;
-}
-
 /* 1 if the master's message and the replica's candidate are the same. */
 static int
 same_body(struct group *g, const char *mailbox, const struct msg *mm,
@@ -163,7 +145,7 @@ same_body(struct group *g, const char *mailbox, const struct msg *mm,
 	if (store_open_msg(g->d->master, mailbox, mm->base, &a, NULL) == 0 &&
 	    store_open_msg(g->d->replica, ref->mailbox, ref->msg->base, &b,
 	    NULL) == 0)
-		same = same_bytes(a, b) == 1;
+		same = same_content(a, b) == 1;
 	if (a >= 0)
 		close(a);
 	if (b >= 0)
@@ -500,8 +482,6 @@ rescue_one(struct group *g, struct pair *p, struct mbtx *tx,
 	const char *dir;
 	char *staged;
 	int in = -1, out = -1, st;
-	char buf[65536];
-	ssize_t n;
 
 	if ((st = store_stage_dir(g->d->master, &dir)) != 0)
 		return st;
@@ -509,11 +489,7 @@ rescue_one(struct group *g, struct pair *p, struct mbtx *tx,
 	if ((st = store_open_msg(g->d->replica, p->name, rm->base, &in,
 	    NULL)) != 0)
 		goto out;
-	out = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	while (out >= 0 && (n = read_full(in, buf, sizeof(buf))) > 0)
-		if (write_all(out, buf, n) != 0)
-			break;
-	if (out < 0 || n != 0 || fsync(out) != 0) {
+	if ((out = copy_to_new(in, staged)) < 0 || fsync(out) != 0) {
 		sp_syserr("%s", staged);
 		st = sp_errno_status(errno);
 		goto out;

@@ -60,22 +60,14 @@ out:
 static int
 same_script(struct differ *d, const char *userid, const char *name)
 {
-	char a[8192], b[8192];
 	int fa = -1, fb = -1, same = -1;
-	ssize_t na, nb;
 
 	if (d->remote != NULL)
 		return rview_same_script(d->master, d->remote, userid, name);
 	if (store_open_sieve(d->master, userid, name, &fa) != 0 ||
 	    store_open_sieve(d->replica, userid, name, &fb) != 0)
 		goto out;
-	do {
-		na = read_full(fa, a, sizeof(a));
-		nb = read_full(fb, b, sizeof(b));
-		if (na < 0 || nb < 0)
-			goto out;
-	} while (na == nb && memcmp(a, b, na) == 0 && na > 0);
-	same = na == nb && memcmp(a, b, na) == 0;
+	same = same_content(fa, fb);
 out:
 	if (fa >= 0)
 		close(fa);

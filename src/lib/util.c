@@ -657,3 +657,43 @@ now_mono(void)
 		clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+int
+copy_to_new(int in, const char *path)
+{
+	char buf[65536];
+	ssize_t n;
+	int out, saved;
+
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (out < 0)
+		return -1;
+	while ((n = read_full(in, buf, sizeof(buf))) > 0)
+		if (write_all(out, buf, n) != 0)
+			break;
+	if (n != 0) {
+		saved = errno;
+		close(out);
+		errno = saved;
+		return -1;
+	}
+	return out;
+}
+
+int
+same_content(int a, int b)
+{
+	char x[16384], y[16384];
+	ssize_t nx, ny;
+
+	do {
+		nx = read_full(a, x, sizeof(x));
+		ny = read_full(b, y, sizeof(y));
+		if (nx < 0 || ny < 0)
+			return -1;
+		if (nx != ny || memcmp(x, y, nx) != 0)
+			return 0;
+	} while (nx > 0);
+	return 1;
+}

@@ -82,6 +82,12 @@ void	sv_free(struct strvec *sv);
 int	write_all(int fd, const void *p, size_t n);
 /* Reads exactly n bytes; returns n, or fewer at end of file, -1 on error. */
 ssize_t	read_full(int fd, void *p, size_t n);
+/* Copies what is left of in into a new file at path (O_EXCL, no symlink
+ * followed, mode 0600): its fd, or -1 with errno (the file may be left). */
+int	copy_to_new(int in, const char *path);
+/* 1 if the two files have the same bytes from here on, 0 if not, -1 on a
+ * read error. */
+int	same_content(int a, int b);
 /* fsync the directory that holds path (or dir itself with fsync_dir). */
 int	fsync_dir(const char *dir);
 int	fsync_parent(const char *path);
